@@ -1,0 +1,39 @@
+"""The one place where kernelhub reads environment variables.
+
+Jupyter's own directory variables (``JUPYTER_PATH``, ``JUPYTER_DATA_DIR``,
+``JUPYTER_RUNTIME_DIR``, ``JUPYTER_CONFIG_DIR``, ``JUPYTER_PREFER_ENV_PATH``) are read by
+``jupyter_core.paths`` through :mod:`kernelhub.paths`, so that kernelhub agrees with every other
+Jupyter tool. Everything else kernelhub looks at is read here.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["home", "ipython_dir", "no_color", "path_entries", "snapshot"]
+
+
+def home() -> str:
+    """The user's home directory (``HOME``, falling back to the platform's idea of it)."""
+    return os.path.expanduser("~")
+
+
+def ipython_dir() -> str:
+    """IPython's directory (``IPYTHONDIR``, else ``~/.ipython``), home of legacy kernelspecs."""
+    value = os.environ.get("IPYTHONDIR")
+    return os.path.expanduser(value) if value else os.path.join(home(), ".ipython")
+
+
+def path_entries() -> list[str]:
+    """The directories of ``PATH``, in order, empty entries dropped."""
+    return [p for p in os.environ.get("PATH", os.defpath).split(os.pathsep) if p]
+
+
+def no_color() -> bool:
+    """Whether the user asked for no colour (https://no-color.org: ``NO_COLOR`` set, non-empty)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def snapshot() -> dict[str, str]:
+    """A copy of the whole environment, the base a kernel's environment is built on."""
+    return dict(os.environ)
