@@ -1,0 +1,91 @@
+"""What a kernel provider is, and the kernel types it yields.
+
+A *provider* is a source of kernel types: kernelspec directories, Python environments, a
+remote host. Each has a short ``id``; the types it yields have ids ``"<provider id>/<name>"``
+(``spec/python3``, ``pyimport/kernel``, ``conda/base``). Providers are found through the
+entry-point group ``kernelhub.providers``; an entry point names a class (or any callable) that
+takes no arguments and returns a :class:`Provider`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+__all__ = ["InterruptMode", "KernelType", "Provider", "Status"]
+
+Status = Literal["ok", "stale", "invalid", "shadowed"]
+InterruptMode = Literal["signal", "message"]
+
+
+@dataclass(frozen=True)
+class KernelType:
+    """One kind of kernel that can be launched: everything a frontend needs to choose it.
+
+    ``argv`` is the command line before substitution (it may hold ``{connection_file}`` and
+    ``{resource_dir}``). ``executable`` is the program that will really run, resolved: for
+    ``python``/``python3``/``python3.X`` in ``argv[0]`` that is ``interpreter``; otherwise
+    ``argv[0]`` looked up on ``PATH`` (``None`` when it cannot be found, and then ``status`` is
+    ``"stale"``). ``interpreter`` is the Python interpreter the kernel type belongs to, when it
+    belongs to one (the environment's, or kernelhub's own for kernelspecs).
+    """
+
+    id: str
+    provider: str
+    name: str
+    display_name: str
+    language: str
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    interrupt_mode: InterruptMode = "signal"
+    resource_dir: str | None = None
+    resources: tuple[str, ...] = ()
+    executable: str | None = None
+    interpreter: str | None = None
+    kernel_protocol_version: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    status: Status = "ok"
+    diagnostics: tuple[str, ...] = ()
+    launch_schema: Mapping[str, Any] | None = None
+    # Where it came from, for people: a kernel.json path, an environment prefix, ...
+    origin: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON form printed by ``kernelhub list --json`` (see the README)."""
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "name": self.name,
+            "display_name": self.display_name,
+            "language": self.language,
+            "argv": list(self.argv),
+            "env": dict(self.env),
+            "interrupt_mode": self.interrupt_mode,
+            "resource_dir": self.resource_dir,
+            "resources": list(self.resources),
+            "executable": self.executable,
+            "interpreter": self.interpreter,
+            "kernel_protocol_version": self.kernel_protocol_version,
+            "metadata": dict(self.metadata),
+            "status": self.status,
+            "diagnostics": list(self.diagnostics),
+            "launch_schema": dict(self.launch_schema) if self.launch_schema is not None else None,
+            "origin": self.origin,
+        }
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A source of kernel types.
+
+    ``find()`` yields the provider's kernel types; with ``include_hidden`` it also yields the
+    shadowed and invalid ones (status says which). It should be cheap to call again: providers
+    cache what they read and re-read only what changed.
+    """
+
+    id: str
+
+    def find(self, *, include_hidden: bool = False) -> Iterable[KernelType]:
+        """Yield this provider's kernel types."""
+        ...
