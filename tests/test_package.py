@@ -5,8 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import kernelhub
 from kernelhub import errors
+
+
+def test_all_is_exactly_the_lazy_exports() -> None:
+    assert set(kernelhub.__all__) == {"__version__", *kernelhub._EXPORTS}
 
 
 def test_all_names_resolve() -> None:
@@ -24,16 +30,15 @@ def test_every_error_is_exported_and_in_the_tree() -> None:
 
 
 def test_unknown_attribute_raises_attribute_error() -> None:
-    try:
+    with pytest.raises(AttributeError, match="DoesNotExist"):
         kernelhub.DoesNotExist  # noqa: B018
-    except AttributeError as exc:
-        assert "DoesNotExist" in str(exc)
-    else:
-        raise AssertionError("expected AttributeError")
 
 
 def test_import_is_lazy() -> None:
-    code = "import sys, kernelhub; print(','.join(m for m in ('zmq', 'jupyter_core') if m in sys.modules))"
+    code = (
+        "import sys, kernelhub; "
+        "print(','.join(m for m in ('zmq', 'jupyter_core') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 

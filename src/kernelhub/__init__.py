@@ -33,28 +33,82 @@ _EXPORTS: dict[str, str] = {
     "SpecExistsError": "kernelhub.errors",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "ClientClosedError",
+    "ConnectionFileError",
+    "EnvError",
+    "InvalidNameError",
+    "InvalidSpecError",
+    "KernelDiedError",
+    "KernelTimeoutError",
+    "KernelhubError",
+    "LaunchError",
+    "LaunchParamsError",
+    "LocalProtocolError",
+    "NoSuchKernelError",
+    "ProtocolError",
+    "ProviderError",
+    "RemoteProtocolError",
+    "SignatureError",
+    "SpecError",
+    "SpecExistsError",
+    "__version__",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from kernelhub.errors import (
-        ClientClosedError,
-        ConnectionFileError,
-        EnvError,
-        InvalidNameError,
-        InvalidSpecError,
-        KernelDiedError,
-        KernelhubError,
-        KernelTimeoutError,
-        LaunchError,
-        LaunchParamsError,
-        LocalProtocolError,
-        NoSuchKernelError,
-        ProtocolError,
-        ProviderError,
-        RemoteProtocolError,
-        SignatureError,
-        SpecError,
-        SpecExistsError,
+        ClientClosedError as ClientClosedError,
+    )
+    from kernelhub.errors import (
+        ConnectionFileError as ConnectionFileError,
+    )
+    from kernelhub.errors import (
+        EnvError as EnvError,
+    )
+    from kernelhub.errors import (
+        InvalidNameError as InvalidNameError,
+    )
+    from kernelhub.errors import (
+        InvalidSpecError as InvalidSpecError,
+    )
+    from kernelhub.errors import (
+        KernelDiedError as KernelDiedError,
+    )
+    from kernelhub.errors import (
+        KernelhubError as KernelhubError,
+    )
+    from kernelhub.errors import (
+        KernelTimeoutError as KernelTimeoutError,
+    )
+    from kernelhub.errors import (
+        LaunchError as LaunchError,
+    )
+    from kernelhub.errors import (
+        LaunchParamsError as LaunchParamsError,
+    )
+    from kernelhub.errors import (
+        LocalProtocolError as LocalProtocolError,
+    )
+    from kernelhub.errors import (
+        NoSuchKernelError as NoSuchKernelError,
+    )
+    from kernelhub.errors import (
+        ProtocolError as ProtocolError,
+    )
+    from kernelhub.errors import (
+        ProviderError as ProviderError,
+    )
+    from kernelhub.errors import (
+        RemoteProtocolError as RemoteProtocolError,
+    )
+    from kernelhub.errors import (
+        SignatureError as SignatureError,
+    )
+    from kernelhub.errors import (
+        SpecError as SpecError,
+    )
+    from kernelhub.errors import (
+        SpecExistsError as SpecExistsError,
     )
 
 
