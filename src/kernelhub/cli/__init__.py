@@ -1,8 +1,83 @@
-"""The ``kernelhub`` command."""
+"""The ``kernelhub`` command: the user's front door.
+
+Each subcommand lives in its own module with a ``register(subparsers)`` function that adds its
+parser and sets ``func``. Only the module of the command being run is imported, so that
+``kernelhub list`` never pays for the client, ZeroMQ or rich. Every error is rendered here, in
+one place: a :class:`~kernelhub.errors.KernelhubError` becomes one line on stderr and exit
+status 1, never a traceback.
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
 
-def main(argv: list[str] | None = None) -> int:
+__all__ = ["COMMANDS", "main"]
+
+# name -> (module, one-line help). The order is the order of `kernelhub --help`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "list": ("kernelhub.cli.listing", "list every kernel type"),
+    "show": ("kernelhub.cli.show", "show everything about one kernel type"),
+    "install": ("kernelhub.cli.install", "install a kernelspec"),
+    "remove": ("kernelhub.cli.remove", "remove kernelspecs"),
+    "run": ("kernelhub.cli.run", "run code in a kernel and print its output"),
+    "console": ("kernelhub.cli.console", "an interactive console on a kernel"),
+}
+
+
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The argument parser, with the full parser of the chosen command only."""
+    from kernelhub import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="kernelhub",
+        description="Find, register, launch and keep alive Jupyter kernels.",
+    )
+    parser.add_argument("--version", action="version", version=f"kernelhub {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = _chosen_command(argv)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == chosen:
+            importlib.import_module(module).register(sub)
+        else:
+            sub.add_parser(name, help=help_text)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    return 0
+    from kernelhub.errors import KernelhubError
+
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0 if args.command is None else 2
+    try:
+        status = func(args)
+        sys.stdout.flush()
+    except KernelhubError as exc:
+        print(f"kernelhub: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("kernelhub: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`kernelhub list | head`): not an error worth a traceback.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return int(status or 0)
