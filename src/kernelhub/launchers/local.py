@@ -1,0 +1,263 @@
+"""Kernels as child processes of this one.
+
+Each kernel is our direct child (no shell or wrapper in between, so signals reach it), the leader
+of its own session and process group, started from the spawner thread with a parent-death
+signal (see :mod:`kernelhub.launchers._child`). Its stdout and stderr share one pipe whose last
+64 KiB are kept to explain a death; a kernel that may outlive us writes to a log file in the
+runtime directory instead. Its exit is noticed the moment it happens through a pidfd watched by
+the event loop (a thread blocked in ``waitpid`` where pidfds do not exist), never by polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import signal
+import subprocess
+import threading
+from types import TracebackType
+
+from kernelhub import paths
+from kernelhub.errors import LaunchError
+from kernelhub.launchers import _child
+from kernelhub.launchers._output import FileLog, RingLog
+from kernelhub.launchers.base import LaunchRequest
+
+__all__ = ["LocalKernelProcess", "LocalLauncher"]
+
+log = logging.getLogger("kernelhub")
+
+# How long aclose() waits for a killed kernel to be reaped; SIGKILL takes milliseconds.
+_REAP_TIMEOUT = 5.0
+
+
+class LocalKernelProcess:
+    """A kernel process that is our child. Use ``async with`` or :meth:`aclose`."""
+
+    def __init__(
+        self,
+        popen: subprocess.Popen[bytes],
+        *,
+        output: RingLog | FileLog,
+        output_fd: int | None,
+        outlive: bool,
+    ) -> None:
+        self._popen = popen
+        self._log = output
+        self._outlive = outlive
+        self._loop = asyncio.get_running_loop()
+        self._exited: asyncio.Future[int] = self._loop.create_future()
+        self._output_fd = output_fd
+        self._pidfd: int | None = None
+        if output_fd is not None:
+            os.set_blocking(output_fd, False)
+            self._loop.add_reader(output_fd, self._read_output)
+        self._watch_exit()
+
+    # -- the KernelProcess interface -------------------------------------------------------
+
+    @property
+    def pid(self) -> int:
+        """The kernel's process id, which is also its process group and session id."""
+        return self._popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the kernel has ended (negative: killed by that signal)."""
+        return self._exited.result() if self._exited.done() else None
+
+    @property
+    def outlive(self) -> bool:
+        """Whether the kernel keeps running when this process dies."""
+        return self._outlive
+
+    @property
+    def log_path(self) -> str | None:
+        """The kernel's log file, for kernels that may outlive us (else ``None``)."""
+        return self._log.path if isinstance(self._log, FileLog) else None
+
+    def is_alive(self) -> bool:
+        """Whether the kernel is still running (as far as the exit watcher has seen)."""
+        return not self._exited.done()
+
+    async def wait(self) -> int:
+        """Wait until the kernel ends and return its exit code."""
+        return await asyncio.shield(self._exited)
+
+    def signal(self, signum: int, *, group: bool = False) -> bool:
+        """Send ``signum`` to the kernel, or to its whole process group.
+
+        A reaped kernel is never signalled by pid (the pid may belong to someone else by
+        now); its group is, for a short while after exit, to reach what it left behind.
+        """
+        try:
+            if group:
+                os.killpg(self._popen.pid, signum)
+            elif self._exited.done() or self._popen.poll() is not None:
+                return False
+            else:
+                self._popen.send_signal(signum)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+
+    def output(self) -> str:
+        """The last 64 KiB the kernel wrote to stdout and stderr."""
+        if self._output_fd is not None:
+            self._read_output()
+        return self._log.text()
+
+    async def aclose(self) -> None:
+        """Stop watching the kernel. A kernel that may not outlive us is killed first."""
+        if self.is_alive() and not self._outlive:
+            self.signal(signal.SIGKILL, group=True)
+            try:
+                await asyncio.wait_for(self.wait(), _REAP_TIMEOUT)
+            except asyncio.TimeoutError:
+                log.warning("kernel process %d did not die after SIGKILL", self.pid)
+        if self.is_alive():
+            # Whoever ends up waiting must be a thread: our event loop may be gone by then. It
+            # reaps the kernel so that it never lingers as a zombie while we live.
+            threading.Thread(target=self._popen.wait, daemon=True).start()
+        self._stop_watching_exit()
+        self._close_output()
+
+    async def __aenter__(self) -> LocalKernelProcess:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- watching ------------------------------------------------------------------------
+
+    def _watch_exit(self) -> None:
+        try:
+            self._pidfd = os.pidfd_open(self._popen.pid)
+        except (AttributeError, OSError):
+            threading.Thread(target=self._wait_in_thread, daemon=True).start()
+            return
+        self._loop.add_reader(self._pidfd, self._on_pidfd)
+
+    def _on_pidfd(self) -> None:
+        code = self._popen.poll()
+        if code is not None:
+            self._stop_watching_exit()
+            self._finish(code)
+
+    def _wait_in_thread(self) -> None:
+        code = self._popen.wait()
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting
+            self._loop.call_soon_threadsafe(self._finish, code)
+
+    def _finish(self, code: int) -> None:
+        if not self._exited.done():
+            # Collect what the kernel wrote just before dying: it explains the death.
+            if self._output_fd is not None:
+                self._read_output()
+            self._exited.set_result(code)
+
+    def _stop_watching_exit(self) -> None:
+        if self._pidfd is not None:
+            self._loop.remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
+
+    def _read_output(self) -> None:
+        fd = self._output_fd
+        if fd is None or not isinstance(self._log, RingLog):
+            return
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._close_output()
+                return
+            self._log.feed(chunk)
+
+    def _close_output(self) -> None:
+        if self._output_fd is not None:
+            self._loop.remove_reader(self._output_fd)
+            os.close(self._output_fd)
+            self._output_fd = None
+
+
+class LocalLauncher:
+    """Starts kernels as direct children of this process (see the module docstring)."""
+
+    async def launch(self, request: LaunchRequest) -> LocalKernelProcess:
+        """Start the kernel; return once the process exists (not once it is ready)."""
+        kernel_type = request.kernel_type
+        argv = _child.build_argv(kernel_type, request.connection_file, request.params)
+        env = _child.build_env(
+            kernel_type, request.env, parent_pid=None if request.outlive else os.getpid()
+        )
+        output: RingLog | FileLog
+        if request.outlive:
+            runtime = paths.runtime_dir()
+            os.makedirs(runtime, mode=0o700, exist_ok=True)
+            path = os.path.join(runtime, f"kernel-{request.kernel_id}.log")
+            write_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            read_fd, output = None, FileLog(path)
+        else:
+            read_fd, write_fd = os.pipe()
+            output = RingLog()
+        spawn = functools.partial(
+            _child.spawn,
+            argv,
+            cwd=request.cwd,
+            env=env,
+            stdout=write_fd,
+            die_with_parent=not request.outlive,
+        )
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(_child.spawner(), spawn)
+        try:
+            # Shielded: if we are cancelled while the fork runs, the process still appears,
+            # and must be killed rather than forgotten.
+            popen = await asyncio.shield(future)
+        except asyncio.CancelledError:
+            future.add_done_callback(_kill_unwanted)
+            if read_fd is not None:
+                os.close(read_fd)
+            raise
+        except OSError as exc:
+            if read_fd is not None:
+                os.close(read_fd)
+            raise _launch_error(kernel_type.id, argv, request.cwd, exc) from exc
+        finally:
+            os.close(write_fd)
+        log.debug("started kernel %s (pid %d): %s", kernel_type.id, popen.pid, argv)
+        return LocalKernelProcess(popen, output=output, output_fd=read_fd, outlive=request.outlive)
+
+
+def _kill_unwanted(future: asyncio.Future[subprocess.Popen[bytes]]) -> None:
+    if future.cancelled() or future.exception() is not None:
+        return
+    popen = future.result()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(popen.pid, signal.SIGKILL)
+    threading.Thread(target=popen.wait, daemon=True).start()
+
+
+def _launch_error(kernel: str, argv: list[str], cwd: str | None, exc: OSError) -> LaunchError:
+    if cwd is not None and exc.filename == cwd:
+        problem = f"working directory {cwd!r} cannot be used ({exc.strerror})"
+    elif isinstance(exc, FileNotFoundError):
+        problem = f"program {argv[0]!r} not found"
+    elif isinstance(exc, PermissionError):
+        problem = f"program {argv[0]!r} is not executable"
+    else:
+        problem = f"cannot run {argv[0]!r}: {exc}"
+    return LaunchError(f"cannot start kernel {kernel}: {problem}")
