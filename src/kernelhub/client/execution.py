@@ -1,0 +1,243 @@
+"""One ``execute_request`` in flight: its outputs, its input requests, its end.
+
+The end of an execution is the IOPub ``status: idle`` whose parent is our request *and* the
+shell ``execute_reply``: they travel on different sockets, so either may come first, and the
+reply often overtakes the last outputs. Only both together mean every output has been seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections import deque
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+from kernelhub.client.channels import Channels, Failable
+from kernelhub.client.messages import ExecuteRequestContent
+from kernelhub.client.results import (
+    ErrorOutput,
+    ExecuteResult,
+    InputRequest,
+    Output,
+    output_from_iopub,
+)
+from kernelhub.errors import KernelTimeoutError
+from kernelhub.protocol import Message
+
+__all__ = ["Execution", "InputHandler", "OutputHandler"]
+
+OutputHandler = Callable[[Output], Any]
+"""Called with each output as it arrives; may return an awaitable, which is awaited."""
+InputHandler = Callable[[InputRequest], "str | Awaitable[str]"]
+"""Answers the kernel's ``input()``: returns (or resolves to) the line, without newline."""
+
+_IOPUB, _STDIN, _REPLY = 0, 1, 2
+
+
+class Execution(Failable):
+    """An execution, iterated for its outputs as they arrive; ``result`` once it is over.
+
+    Returned by :meth:`AsyncKernelClient.stream`. Use it as ``async with client.stream(code) as
+    outputs: async for out in outputs: ...``; leaving the block early stops listening (the code
+    keeps running in the kernel). ``on_output`` and ``on_input`` callbacks run in the task that
+    iterates, so their exceptions propagate to it.
+    """
+
+    def __init__(
+        self,
+        channels: Channels,
+        content: ExecuteRequestContent,
+        *,
+        timeout: float | None = None,
+        on_output: OutputHandler | None = None,
+        on_input: Callable[[InputRequest], str | Awaitable[str]] | None = None,
+        before_send: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
+        self._channels = channels
+        self._content = content
+        self._timeout = timeout
+        self._on_output = on_output
+        self._on_input = on_input
+        self._before_send = before_send
+        self._events: deque[tuple[int, Message]] = deque()
+        self._wake: asyncio.Future[None] | None = None
+        self._error: BaseException | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._outputs: list[Output] = []
+        self._reply: Message | None = None
+        self._idle = False
+        self._started = False
+        self._closed = False
+        self._result: ExecuteResult | None = None
+        self.msg_id = ""
+
+    # -- feeding, called by the receive tasks -------------------------------------------
+
+    def _push(self, kind: int, msg: Message) -> None:
+        self._events.append((kind, msg))
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    def _on_iopub(self, msg: Message) -> None:
+        self._push(_IOPUB, msg)
+
+    def _on_stdin(self, msg: Message) -> None:
+        self._push(_STDIN, msg)
+
+    def _on_reply(self, msg: Message) -> None:
+        self._push(_REPLY, msg)
+
+    def fail(self, exc: BaseException) -> None:
+        """Stop waiting: the next step raises ``exc``."""
+        if self._error is None:
+            self._error = exc
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    def _expire(self) -> None:
+        self.fail(
+            KernelTimeoutError(
+                f"execute_request: the kernel did not finish within {self._timeout:g} s"
+            )
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        self._started = True
+        channels = self._channels
+        channels.check_open()
+        if self._before_send is not None:
+            await self._before_send()
+        msg = channels.session.message("execute_request", dict(self._content))
+        self.msg_id = msg_id = msg.msg_id
+        channels.replies[msg_id] = self._on_reply
+        channels.iopub_routes[msg_id] = self._on_iopub
+        channels.stdin_routes[msg_id] = self._on_stdin
+        channels.waiters.add(self)
+        if self._timeout is not None:
+            self._timer = asyncio.get_running_loop().call_later(self._timeout, self._expire)
+        await channels.send("shell", msg)
+
+    def _stop(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        channels = self._channels
+        channels.replies.pop(self.msg_id, None)
+        channels.iopub_routes.pop(self.msg_id, None)
+        channels.stdin_routes.pop(self.msg_id, None)
+        channels.waiters.discard(self)
+
+    async def aclose(self) -> None:
+        """Stop listening for this execution (the kernel is not interrupted)."""
+        self._stop()
+
+    async def __aenter__(self) -> Execution:
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop()
+
+    @property
+    def result(self) -> ExecuteResult:
+        """The final result; available once iteration has ended."""
+        if self._result is None:
+            raise RuntimeError("the execution has not finished: iterate over it first")
+        return self._result
+
+    # -- iteration -----------------------------------------------------------------------
+
+    def __aiter__(self) -> Execution:
+        return self
+
+    async def __anext__(self) -> Output:
+        if not self._started:
+            await self._start()
+        events = self._events
+        while True:
+            while events:
+                kind, msg = events.popleft()
+                if kind == _IOPUB:
+                    out = self._iopub(msg)
+                    if out is not None:
+                        if self._on_output is not None:
+                            ret = self._on_output(out)
+                            if inspect.isawaitable(ret):
+                                await ret
+                        return out
+                elif kind == _REPLY:
+                    self._reply = msg
+                else:
+                    await self._answer(msg)
+            if self._error is not None:
+                self._stop()
+                raise self._error
+            reply = self._reply
+            if reply is not None and (self._idle or reply.content.get("status") == "aborted"):
+                # Aborted requests may get no busy/idle pair from some kernels.
+                self._stop()
+                self._result = self._build(reply)
+                raise StopAsyncIteration
+            if self._closed:
+                raise StopAsyncIteration
+            self._wake = asyncio.get_running_loop().create_future()
+            try:
+                await self._wake
+            finally:
+                self._wake = None
+
+    def _iopub(self, msg: Message) -> Output | None:
+        msg_type = msg.msg_type
+        if msg_type == "status":
+            if msg.content.get("execution_state") == "idle":
+                self._idle = True
+            return None
+        out = output_from_iopub(msg_type, msg.content)
+        if out is not None:
+            self._outputs.append(out)
+        return out
+
+    async def _answer(self, msg: Message) -> None:
+        if msg.msg_type != "input_request":
+            return
+        content = msg.content
+        request = InputRequest(str(content.get("prompt", "")), bool(content.get("password")))
+        if self._on_input is None:
+            value = ""  # allow_stdin was forced on without a handler: answer, never hang
+        else:
+            answer = self._on_input(request)
+            value = await answer if inspect.isawaitable(answer) else answer
+        channels = self._channels
+        reply = channels.session.message("input_reply", {"value": str(value)}, parent=msg)
+        await channels.send("stdin", reply)
+
+    def _build(self, reply: Message) -> ExecuteResult:
+        content = reply.content
+        error = None
+        status = content.get("status")
+        if status == "error" or (
+            status is None and any(o.output_type == "error" for o in self._outputs)
+        ):
+            status = "error"
+            if "ename" in content:
+                error = ErrorOutput.from_content(content)
+            else:
+                error = next(
+                    (o for o in reversed(self._outputs) if isinstance(o, ErrorOutput)), None
+                )
+        return ExecuteResult(
+            status=status or "ok",
+            execution_count=content.get("execution_count"),
+            outputs=tuple(self._outputs),
+            error=error,
+            reply=content,
+        )
