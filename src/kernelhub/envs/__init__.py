@@ -1,0 +1,45 @@
+"""Python environments found on disk: venv, virtualenv, conda/mamba, pyenv, uv, poetry, pipenv,
+hatch, pixi and system interpreters, read from their files and never by running anything.
+
+::
+
+    from kernelhub.envs import discover, find_package, install_command
+
+    result = discover()                  # cached; refresh=True to rescan
+    for env in result.environments:      # Environment records, sorted by id
+        print(env.id, env.python_version, env.ipykernel_version, env.status)
+    result.problems                      # what was skipped, and what was expected there
+    env = result.get("conda/datasci")    # by id, name, prefix or interpreter path
+
+One module per kind of environment (``venv``, ``conda``, ``pyenv``, ``uv``, ``poetry``,
+``pipenv``, ``hatch``, ``pixi``, ``system``) lists candidate directories; ``probe`` reads
+each once; ``discover`` merges, names and caches. Environment variables are read only by
+``settings``.
+"""
+
+from __future__ import annotations
+
+from kernelhub.envs.activation import activation_env, install_command
+from kernelhub.envs.discover import clear_cache, discover, find_environments, inspect_environment
+from kernelhub.envs.model import KINDS, Discovery, Environment, EnvStatus, Problem
+from kernelhub.envs.packages import find_package, installed_packages, normalize
+from kernelhub.envs.settings import Settings, SystemRoots
+
+__all__ = [
+    "KINDS",
+    "Discovery",
+    "EnvStatus",
+    "Environment",
+    "Problem",
+    "Settings",
+    "SystemRoots",
+    "activation_env",
+    "clear_cache",
+    "discover",
+    "find_environments",
+    "find_package",
+    "inspect_environment",
+    "install_command",
+    "installed_packages",
+    "normalize",
+]
