@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kernelhub.errors import LocalProtocolError, SignatureError
-from kernelhub.protocol import DELIMITER, Session, parse_date
+from kernelhub.protocol import DELIMITER, Message, Session, parse_date
 
 HEADER = {"msg_id": "m1", "msg_type": "status", "session": "s", "username": "u", "version": "5.3"}
 
@@ -97,9 +97,7 @@ def test_reply_copying_the_requesters_session_and_username() -> None:
     request = client.message("execute_request", {"code": "1"})
     header = {**HEADER, "msg_type": "execute_reply", "session": client.session_id, "username": "me"}
     kernel = Session(b"k")
-    frames = kernel.serialize(
-        kernel.message("x").__class__(header, request.header, {}, {"status": "ok"})  # type: ignore[arg-type]
-    )
+    frames = kernel.serialize(Message(header, request.header, {}, {"status": "ok"}))  # type: ignore[arg-type]
     _, msg = client.deserialize(frames)
     assert msg.header["session"] == client.session_id
     assert msg.parent_msg_id == request.msg_id
@@ -202,3 +200,15 @@ def test_unknown_signature_schemes_are_refused(scheme: str) -> None:
 def test_text_keys_are_refused() -> None:
     with pytest.raises(LocalProtocolError, match="bytes"):
         Session("k")  # type: ignore[arg-type]
+
+
+def test_utc_now_matches_the_clock() -> None:
+    from kernelhub.protocol import utc_now
+
+    before = datetime.now(timezone.utc)
+    stamp = utc_now()
+    after = datetime.now(timezone.utc)
+    parsed = parse_date(stamp)
+    assert parsed is not None
+    assert before - timedelta(milliseconds=1) <= parsed <= after + timedelta(milliseconds=1)
+    assert len(stamp) == len("2024-01-01T00:00:00.000000Z")

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 __all__ = ["parse_date", "utc_now"]
 
-_second = -1
-_prefix = ""
+# (second, its formatted prefix), replaced as one tuple so threads never see a torn pair.
+_cache: tuple[int, str] = (-1, "")
 
 
 def utc_now() -> str:
@@ -23,14 +23,14 @@ def utc_now() -> str:
     The part up to the seconds is cached: formatting a datetime per message costs more than
     the HMAC that signs it.
     """
-    global _second, _prefix
+    global _cache
     now = time.time()
     second = int(now)
-    if second != _second:
-        _prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        _second = second
-    micro = int((now - second) * 1_000_000)
-    return f"{_prefix}.{micro:06d}Z"
+    cached_second, prefix = _cache
+    if second != cached_second:
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _cache = (second, prefix)
+    return f"{prefix}.{int((now - second) * 1_000_000):06d}Z"
 
 
 _DATE = re.compile(
