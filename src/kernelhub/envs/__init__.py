@@ -20,7 +20,7 @@ each once; ``discover`` merges, names and caches. Environment variables are read
 from __future__ import annotations
 
 from kernelhub.envs.activation import activation_env, install_command
-from kernelhub.envs.discover import clear_cache, discover, find_environments, inspect_environment
+from kernelhub.envs.finder import clear_cache, discover, find_environments, inspect_environment
 from kernelhub.envs.model import KINDS, Discovery, Environment, EnvStatus, Problem
 from kernelhub.envs.packages import find_package, installed_packages, normalize
 from kernelhub.envs.settings import Settings, SystemRoots

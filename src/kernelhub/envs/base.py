@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kernelhub.envs.fs import Scan
 from kernelhub.envs.settings import Settings
 
-__all__ = ["RANK", "Candidate", "Context", "Locator", "parents"]
+__all__ = ["RANK", "Candidate", "Context", "Locator", "Subdir", "parents", "subdirs"]
 
 #: How specific a kind is: when several locators find one directory, the highest rank wins
 #: (a venv in poetry's cache is "poetry", a venv uv made is "uv").
@@ -51,6 +52,8 @@ class Candidate:
     strict: bool = True
     version: str | None = None
     executable: str | None = None
+    # The real path when the locator knows it cheaply (a plain subdirectory of a resolved dir).
+    real: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,3 +77,43 @@ def parents(path: str) -> Iterator[str]:
         if parent == current:
             return
         current = parent
+
+
+class Subdir(NamedTuple):
+    """A subdirectory found by :func:`subdirs`, with its real path."""
+
+    name: str
+    path: str
+    real: str
+    link: bool
+
+
+def subdirs(ctx: Context, directory: str) -> Iterator[Subdir]:
+    """The subdirectories of ``directory``, dot-names and plain files skipped.
+
+    A symlink that leads nowhere (dangling, or a loop) is reported: an environment was
+    expected there. Real paths cost one ``realpath`` for the directory, not one per entry
+    (``realpath`` is an ``lstat`` per path component): only symlinked entries need their own.
+    """
+    base: str | None = None
+    for entry in ctx.scan.listdir(directory, "environment directories") or ():
+        if entry.name.startswith("."):
+            continue
+        try:
+            link = entry.is_symlink()
+            if not entry.is_dir():
+                if link:
+                    ctx.scan.problem(
+                        entry.path, "dangling symlink or symlink loop; expected a directory"
+                    )
+                continue
+        except OSError as exc:
+            ctx.scan.problem(entry.path, f"{exc.strerror}; expected a directory")
+            continue
+        if link:
+            real = ctx.scan.realpath(entry.path)
+        else:
+            if base is None:
+                base = ctx.scan.realpath(directory)
+            real = base + os.sep + entry.name
+        yield Subdir(entry.name, entry.path, real, link)

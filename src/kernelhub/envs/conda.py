@@ -58,7 +58,7 @@ def roots(ctx: Context) -> list[str]:
     seen: set[str] = set()
     found = []
     for root in candidates:
-        real = os.path.realpath(root)
+        real = ctx.scan.realpath(root)
         if real in seen:
             continue
         seen.add(real)

@@ -64,6 +64,32 @@ class Scan:
     def __init__(self) -> None:
         self.watches: dict[str, Signature] = {}
         self.problems: list[Problem] = []
+        self._real: dict[str, str] = {}
+
+    def realpath(self, path: str) -> str:
+        """``os.path.realpath``, remembering directories already resolved in this scan.
+
+        ``os.path.realpath`` costs an ``lstat`` per path component; environments share
+        their parents (``~/miniforge3/envs/``), so with the parents remembered each further
+        path costs one ``lstat``.
+        """
+        cached = self._real.get(path)
+        if cached is not None:
+            return cached
+        parent, name = os.path.split(path)
+        if not name or not parent or name in (".", "..") or not os.path.isabs(path):
+            result = os.path.realpath(path)
+        else:
+            real_parent = self.realpath(parent)
+            joined = os.path.join(real_parent, name)
+            try:
+                is_link = _stat.S_ISLNK(os.lstat(joined).st_mode)
+            except (OSError, ValueError):
+                is_link = False
+            # A link (rare) goes to the stdlib, which handles chains and loops.
+            result = os.path.realpath(joined) if is_link else joined
+        self._real[path] = result
+        return result
 
     def problem(self, path: str, message: str) -> None:
         """Record that ``path`` was skipped, and why."""

@@ -10,10 +10,9 @@ import os
 import sys
 from collections.abc import Iterator
 
-from kernelhub.envs.base import Candidate, Context
+from kernelhub.envs.base import Candidate, Context, subdirs
 from kernelhub.envs.layout import safe_name
 from kernelhub.envs.settings import Settings
-from kernelhub.envs.venv import subdirs
 
 __all__ = ["locate", "virtual_dir"]
 
@@ -38,7 +37,15 @@ def locate(ctx: Context) -> Iterator[Candidate]:
     for project in subdirs(ctx, virtual_dir(ctx.settings)):
         for child in subdirs(ctx, project.path):
             if ctx.scan.stat(os.path.join(child.path, "pyvenv.cfg")) is not None:
-                yield Candidate(child.path, "hatch:env", "hatch", _name(project.name, child.name))
+                yield Candidate(
+                    child.path,
+                    "hatch:env",
+                    "hatch",
+                    _name(project.name, child.name),
+                    real=child.real,
+                )
                 continue
             for env in subdirs(ctx, child.path):
-                yield Candidate(env.path, "hatch:env", "hatch", _name(project.name, env.name))
+                yield Candidate(
+                    env.path, "hatch:env", "hatch", _name(project.name, env.name), real=env.real
+                )

@@ -99,11 +99,11 @@ def interpreter_candidates(prefix: str, version: str | None) -> list[str]:
     """Where the environment's interpreter may be, in the order to try."""
     if WINDOWS:
         return [os.path.join(prefix, "Scripts", "python.exe"), os.path.join(prefix, "python.exe")]
-    bindir = os.path.join(prefix, "bin")
-    names = [os.path.join(bindir, "python"), os.path.join(bindir, "python3")]
+    bindir = f"{prefix}{os.sep}bin{os.sep}"
+    names = [f"{bindir}python", f"{bindir}python3"]
     xy = major_minor(version)
     if xy:
-        names.append(os.path.join(bindir, f"python{xy}"))
+        names.append(f"{bindir}python{xy}")
     return names
 
 
@@ -115,8 +115,8 @@ def site_dirs(prefix: str, lib_names: list[str], system: bool) -> list[str]:
     """
     if WINDOWS:
         return [os.path.join(prefix, "Lib", "site-packages")]
-    lib = os.path.join(prefix, "lib")
-    dirs = [os.path.join(lib, n, "site-packages") for n in lib_names]
+    lib = f"{prefix}{os.sep}lib{os.sep}"
+    dirs = [f"{lib}{n}{os.sep}site-packages" for n in lib_names]
     if system:
         for n in lib_names:
             dirs.append(os.path.join(lib, n, "dist-packages"))

@@ -11,10 +11,9 @@ import os
 import re
 from collections.abc import Iterator
 
-from kernelhub.envs.base import Candidate, Context
+from kernelhub.envs.base import Candidate, Context, subdirs
 from kernelhub.envs.layout import safe_name
 from kernelhub.envs.settings import Settings
-from kernelhub.envs.venv import subdirs
 
 __all__ = ["display_name", "locate", "virtualenvs_dir"]
 
@@ -45,5 +44,9 @@ def locate(ctx: Context) -> Iterator[Candidate]:
         ):
             continue
         yield Candidate(
-            entry.path, "pipenv:virtualenvs", kind="pipenv", name=display_name(entry.path)
+            entry.path,
+            "pipenv:virtualenvs",
+            kind="pipenv",
+            name=display_name(entry.path),
+            real=entry.real,
         )

@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from kernelhub.envs.base import Candidate, Context, parents
+from kernelhub.envs.base import Candidate, Context, parents, subdirs
 from kernelhub.envs.layout import safe_name
-from kernelhub.envs.venv import subdirs
 
 __all__ = ["locate", "project_of"]
 
@@ -31,4 +30,4 @@ def locate(ctx: Context) -> Iterator[Candidate]:
         project = safe_name(os.path.basename(directory) or "pixi")
         for entry in subdirs(ctx, envs):
             name = project if entry.name == "default" else f"{project}-{safe_name(entry.name)}"
-            yield Candidate(entry.path, "pixi:project", kind="pixi", name=name)
+            yield Candidate(entry.path, "pixi:project", kind="pixi", name=name, real=entry.real)

@@ -14,6 +14,7 @@ from kernelhub.envs.fs import Scan
 
 __all__ = ["Facts", "conda_record", "probe"]
 
+SEP = os.sep
 _CFG_EXPECTED = "'key = value' lines (pyvenv.cfg)"
 
 
@@ -79,7 +80,7 @@ def _dist_version(entries: list[os.DirEntry[str]], project: str) -> str | None:
 
 
 def _read_cfg(scan: Scan, facts: Facts) -> None:
-    path = os.path.join(facts.prefix, "pyvenv.cfg")
+    path = f"{facts.prefix}{SEP}pyvenv.cfg"
     text = scan.read_text(path, _CFG_EXPECTED)
     if text is None:
         if scan.watches.get(path) is not None:
@@ -96,7 +97,7 @@ def _read_cfg(scan: Scan, facts: Facts) -> None:
 
 
 def _read_conda_meta(scan: Scan, facts: Facts) -> None:
-    entries = scan.listdir(os.path.join(facts.prefix, "conda-meta"), "conda package records")
+    entries = scan.listdir(f"{facts.prefix}{SEP}conda-meta", "conda package records")
     if entries is None:
         return
     facts.conda = True
@@ -138,14 +139,7 @@ def _find_interpreter(scan: Scan, facts: Facts, hint: str | None) -> None:
 
 
 def _lib_names(scan: Scan, facts: Facts) -> list[str]:
-    xy = layout.major_minor(facts.python_version)
-    if layout.WINDOWS:
-        return []
-    lib = os.path.join(facts.prefix, "lib")
-    # The usual case costs one stat: the version is known, so is the directory name.
-    if xy and scan.is_dir(os.path.join(lib, f"python{xy}")):
-        return [f"python{xy}"]
-    entries = scan.listdir(lib, "lib/pythonX.Y directories") or []
+    entries = scan.listdir(f"{facts.prefix}{SEP}lib", "lib/pythonX.Y directories") or []
     found = {}
     for entry in entries:
         m = layout.LIB_PYTHON.match(entry.name)
@@ -158,26 +152,41 @@ def _lib_names(scan: Scan, facts: Facts) -> list[str]:
 
 
 def _read_site(scan: Scan, facts: Facts, system: bool) -> None:
-    names = _lib_names(scan, facts)
-    if facts.ipykernel_version is not None:
+    if facts.ipykernel_version is not None and facts.python_version is not None:
         return
-    for site in layout.site_dirs(facts.prefix, names, system):
-        entries = scan.listdir(site, "installed packages")
-        if entries:
+    xy = layout.major_minor(facts.python_version)
+    # The usual case lists one directory: the version says where site-packages is. Only
+    # when it is not there (3.13t, an unknown version) is lib/ listed to find out.
+    guess = [f"python{xy}"] if xy else []
+    listed: set[str] = set()
+    for names in (guess, None):
+        exists = False
+        for site in layout.site_dirs(
+            facts.prefix, _lib_names(scan, facts) if names is None else names, system
+        ):
+            if site in listed:
+                continue
+            listed.add(site)
+            entries = scan.listdir(site, "installed packages")
+            if entries is None:
+                continue
+            exists = True
             version = _dist_version(entries, "ipykernel")
             if version:
                 facts.ipykernel_version = version
                 return
+        if exists or layout.WINDOWS:
+            return
 
 
 def _read_kernelspecs(scan: Scan, facts: Facts) -> None:
-    kernels = os.path.join(facts.prefix, "share", "jupyter", "kernels")
+    kernels = f"{facts.prefix}{SEP}share{SEP}jupyter{SEP}kernels"
     entries = scan.listdir(kernels, "kernelspec directories")
     if not entries:
         return
     found = []
     for entry in sorted(entries, key=lambda e: e.name):
-        if scan.stat(os.path.join(entry.path, "kernel.json")) is not None:
+        if scan.stat(f"{entry.path}{SEP}kernel.json") is not None:
             found.append(entry.path)
     facts.kernelspec_dirs = tuple(found)
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from kernelhub.envs.base import Candidate, Context
+from kernelhub.envs.base import Candidate, Context, subdirs
 from kernelhub.envs.layout import safe_name
 from kernelhub.envs.settings import Settings
-from kernelhub.envs.venv import subdirs
 
 __all__ = ["locate", "root"]
 
@@ -29,13 +28,24 @@ def locate(ctx: Context) -> Iterator[Candidate]:
     versions = os.path.join(root(ctx.settings), "versions")
     for entry in subdirs(ctx, versions):
         name = safe_name(entry.name)
-        if entry.is_symlink():
+        if entry.link:
             # Usually versions/<name> -> versions/<version>/envs/<name> (pyenv-virtualenv): the
             # venv's own pyvenv.cfg turns the "pyenv" kind into "pyenv-virtualenv".
-            yield Candidate(entry.path, "pyenv:versions", kind="pyenv", name=name)
+            yield Candidate(entry.path, "pyenv:versions", kind="pyenv", name=name, real=entry.real)
             continue
-        yield Candidate(entry.path, "pyenv:versions", kind="pyenv", name=name, version=entry.name)
+        yield Candidate(
+            entry.path,
+            "pyenv:versions",
+            kind="pyenv",
+            name=name,
+            version=entry.name,
+            real=entry.real,
+        )
         for env in subdirs(ctx, os.path.join(entry.path, "envs")):
             yield Candidate(
-                env.path, "pyenv:virtualenv", kind="pyenv-virtualenv", name=safe_name(env.name)
+                env.path,
+                "pyenv:virtualenv",
+                kind="pyenv-virtualenv",
+                name=safe_name(env.name),
+                real=env.real,
             )

@@ -56,10 +56,10 @@ def locate(ctx: Context, known_prefixes: frozenset[str]) -> Iterator[Candidate]:
             continue
         # An environment's bin/ on PATH (an active venv) holds that environment's interpreter,
         # not a system one, even though it links to one.
-        if _inside(os.path.join(os.path.realpath(directory), "python"), known_prefixes):
+        if _inside(os.path.join(ctx.scan.realpath(directory), "python"), known_prefixes):
             continue
         for path in _interpreters(ctx, directory):
-            real = os.path.realpath(path)
+            real = ctx.scan.realpath(path)
             if real in seen:
                 continue
             seen.add(real)

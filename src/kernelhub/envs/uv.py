@@ -7,10 +7,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from kernelhub.envs.base import Candidate, Context
+from kernelhub.envs.base import Candidate, Context, subdirs
 from kernelhub.envs.layout import safe_name
 from kernelhub.envs.settings import Settings
-from kernelhub.envs.venv import subdirs
 
 __all__ = ["locate", "python_dir"]
 
@@ -28,8 +27,13 @@ def locate(ctx: Context) -> Iterator[Candidate]:
     Newer uv also links ``cpython-3.12-...`` to the latest 3.12 patch release; the link and
     its target are one directory and are listed once, under the first name.
     """
-    for entry in sorted(subdirs(ctx, python_dir(ctx.settings)), key=lambda e: e.is_symlink()):
+    for entry in sorted(subdirs(ctx, python_dir(ctx.settings)), key=lambda e: e.link):
         version = entry.name.split("-")[1] if entry.name.count("-") >= 1 else None
         yield Candidate(
-            entry.path, "uv:python", kind="uv", name=safe_name(entry.name), version=version
+            entry.path,
+            "uv:python",
+            kind="uv",
+            name=safe_name(entry.name),
+            version=version,
+            real=entry.real,
         )

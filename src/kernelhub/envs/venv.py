@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
-from kernelhub.envs.base import Candidate, Context, parents
+from kernelhub.envs.base import Candidate, Context, parents, subdirs
 from kernelhub.envs.layout import env_name
 
-__all__ = ["PROJECT_DIRS", "container", "locate", "project_envs", "subdirs"]
+__all__ = ["PROJECT_DIRS", "container", "locate", "project_envs"]
 
 #: Directory names looked for in the working directory and each of its parents.
 PROJECT_DIRS = (".venv", "venv")
@@ -28,26 +28,6 @@ def project_envs(ctx: Context) -> Iterator[Candidate]:
                 yield Candidate(path, "venv:project", name=env_name(path), strict=False)
 
 
-def subdirs(ctx: Context, directory: str) -> Iterator[os.DirEntry[str]]:
-    """The subdirectories of ``directory``, dot-names and plain files skipped.
-
-    A symlink that leads nowhere (dangling, or a loop) is reported: an environment was
-    expected there.
-    """
-    for entry in ctx.scan.listdir(directory, "environment directories") or ():
-        if entry.name.startswith("."):
-            continue
-        try:
-            if entry.is_dir():
-                yield entry
-            elif entry.is_symlink():
-                ctx.scan.problem(
-                    entry.path, "dangling symlink or symlink loop; expected a directory"
-                )
-        except OSError as exc:
-            ctx.scan.problem(entry.path, f"{exc.strerror}; expected a directory")
-
-
 def container(
     ctx: Context,
     directory: str,
@@ -57,7 +37,7 @@ def container(
 ) -> Iterator[Candidate]:
     """Every subdirectory of ``directory`` as a candidate, named by ``namer(path)``."""
     for entry in subdirs(ctx, directory):
-        yield Candidate(entry.path, source, kind=kind, name=namer(entry.path))
+        yield Candidate(entry.path, source, kind=kind, name=namer(entry.path), real=entry.real)
 
 
 def locate(ctx: Context) -> Iterator[Candidate]:

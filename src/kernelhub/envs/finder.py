@@ -120,7 +120,7 @@ def _collect(ctx: Context) -> dict[str, list[Candidate]]:
     for locate in LOCATORS:
         try:
             for cand in locate(ctx):
-                groups.setdefault(os.path.realpath(cand.path), []).append(cand)
+                groups.setdefault(cand.real or ctx.scan.realpath(cand.path), []).append(cand)
         except (OSError, ValueError) as exc:  # a path we could not even name: skip the rest
             ctx.scan.problem(getattr(locate, "__module__", "?"), f"locator stopped: {exc}")
     return groups
@@ -142,7 +142,7 @@ def _scan(settings: Settings, cwd: str) -> tuple[Discovery, dict[str, Signature]
         for cand in system.locate(ctx, known):
             facts = probe(
                 scan,
-                os.path.realpath(cand.path),
+                ctx.scan.realpath(cand.path),
                 version=cand.version,
                 executable=cand.executable,
                 system=True,
