@@ -1,0 +1,54 @@
+"""The ``spec`` provider: every kernelspec directory, as jupyter_client sees them."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+from kernelhub.providers.base import KernelType
+from kernelhub.specs import SpecEntry, SpecRegistry, is_python_alias
+from kernelhub.specs.resources import list_resources
+
+__all__ = ["SpecProvider", "entry_to_type"]
+
+
+def entry_to_type(entry: SpecEntry, provider: str = "spec") -> KernelType:
+    """The kernel type of one registry entry (invalid entries keep their name and diagnostics)."""
+    spec = entry.spec
+    interpreter = sys.executable if spec is not None and is_python_alias(spec.argv[0]) else None
+    return KernelType(
+        id=f"{provider}/{entry.name}",
+        provider=provider,
+        name=entry.name,
+        display_name=(spec.display_name if spec is not None else "") or entry.name,
+        language=spec.language if spec is not None else "",
+        argv=spec.argv if spec is not None else (),
+        env=spec.env if spec is not None else {},
+        interrupt_mode=spec.interrupt_mode if spec is not None else "signal",
+        resource_dir=entry.resource_dir,
+        resources=list_resources(entry.resource_dir),
+        executable=entry.executable,
+        interpreter=interpreter,
+        kernel_protocol_version=spec.kernel_protocol_version if spec is not None else None,
+        metadata=spec.metadata if spec is not None else {},
+        status=entry.status,
+        diagnostics=entry.diagnostics,
+        origin=entry.kernel_file or f"ipykernel in {sys.executable}",
+    )
+
+
+class SpecProvider:
+    """Kernel types from kernelspec directories: ids ``spec/<name>``.
+
+    ``registry`` defaults to the standard search path (:class:`SpecRegistry`).
+    """
+
+    id = "spec"
+
+    def __init__(self, registry: SpecRegistry | None = None) -> None:
+        self.registry = registry or SpecRegistry()
+
+    def find(self, *, include_hidden: bool = False) -> Iterator[KernelType]:
+        """Yield one kernel type per entry of the registry (see :meth:`SpecRegistry.entries`)."""
+        for entry in self.registry.entries(include_hidden=include_hidden):
+            yield entry_to_type(entry, self.id)
