@@ -135,12 +135,14 @@ class ConnectionInfo:
         """
         if not isinstance(data, Mapping):
             raise ConnectionFileError(
-                f"{source}: expected a JSON object, got {type(data).__name__}"
+                f"{source}: expected a JSON object, got {type(data).__name__}", path=source
             )
 
         def bad(name: str, expected: str) -> ConnectionFileError:
             got = repr(data[name]) if name in data else "nothing"
-            return ConnectionFileError(f"{source}: field {name!r}: expected {expected}, got {got}")
+            return ConnectionFileError(
+                f"{source}: field {name!r}: expected {expected}, got {got}", path=source, field=name
+            )
 
         transport = data.get("transport", "tcp")
         if transport not in get_args(Transport):
@@ -169,7 +171,9 @@ class ConnectionInfo:
         try:
             Signer(key, scheme)
         except LocalProtocolError as exc:
-            raise ConnectionFileError(f"{source}: field 'signature_scheme': {exc}") from None
+            raise ConnectionFileError(
+                f"{source}: field 'signature_scheme': {exc}", path=source, field="signature_scheme"
+            ) from None
         kernel_name = data.get("kernel_name")
         if kernel_name is None:  # some writers put null for "no name"
             kernel_name = ""
@@ -254,7 +258,9 @@ def write_connection_file(info: ConnectionInfo, path: str | None = None) -> str:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        raise ConnectionFileError(f"{path}: cannot write connection file: {exc}") from None
+        raise ConnectionFileError(
+            f"{path}: cannot write connection file: {exc}", path=path
+        ) from None
     return path
 
 
@@ -272,11 +278,13 @@ def read_connection_file(path: str) -> ConnectionInfo:
             text = f.read()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConnectionFileError(f"{path}: cannot read connection file: {reason}") from None
+        raise ConnectionFileError(
+            f"{path}: cannot read connection file: {reason}", path=path
+        ) from None
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise ConnectionFileError(f"{path}: not a JSON connection file: {exc}") from None
+        raise ConnectionFileError(f"{path}: not a JSON connection file: {exc}", path=path) from None
     return ConnectionInfo.from_dict(data, source=path)
 
 
@@ -295,4 +303,4 @@ def remove_connection_file(path: str, info: ConnectionInfo | None = None) -> Non
         except FileNotFoundError:
             pass
         except OSError as exc:
-            raise ConnectionFileError(f"{name}: cannot remove: {exc.strerror}") from None
+            raise ConnectionFileError(f"{name}: cannot remove: {exc.strerror}", path=name) from None

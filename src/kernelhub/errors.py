@@ -129,7 +129,16 @@ class SignatureError(RemoteProtocolError):
 
 
 class ConnectionFileError(KernelhubError):
-    """A connection file could not be read, parsed or written."""
+    """A connection file could not be read, parsed or written.
+
+    ``path`` names the file (or the source of a dict) and ``field`` the offending key, when
+    known, so that callers can act on them without parsing the message.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, field: str | None = None) -> None:
+        self.path = path
+        self.field = field
+        super().__init__(message)
 
 
 class LaunchError(KernelhubError):

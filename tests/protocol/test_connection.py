@@ -290,3 +290,18 @@ def test_write_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConnectionFileError, match="nowhere"):
         write_connection_file(INFO, str(tmp_path / "nowhere" / "k.json"))
     assert [p.name for p in tmp_path.iterdir()] == ["dir.json"]  # no temporary left over
+
+
+def test_errors_carry_the_path_and_field(tmp_path: Path) -> None:
+    from kernelhub.connection import ConnectionInfo, read_connection_file
+    from kernelhub.errors import ConnectionFileError
+
+    with pytest.raises(ConnectionFileError) as caught:
+        ConnectionInfo.from_dict({"shell_port": "x"}, source="conn.json")
+    assert caught.value.path == "conn.json"
+    assert caught.value.field == "shell_port"
+    missing = str(tmp_path / "nope.json")
+    with pytest.raises(ConnectionFileError) as caught:
+        read_connection_file(missing)
+    assert caught.value.path == missing
+    assert caught.value.field is None

@@ -1,6 +1,6 @@
 """Client-side CPU of the protocol layer: kernelhub's Session against jupyter_client's.
 
-Run: ``.venv/bin/python tests/protocol/bench_session.py [rounds]``. One "round trip" is what a
+Run: ``python bench/run.py protocol``. One "round trip" is what a
 client does for ``execute("1+1")``: build and serialize one ``execute_request``, then verify
 and parse the five messages ipykernel answers with (status busy, execute_input,
 execute_result, status idle, execute_reply). Runs alternate between the two implementations
@@ -9,14 +9,15 @@ execute_result, status idle, execute_reply). Runs alternate between the two impl
 
 from __future__ import annotations
 
-import statistics
-import sys
 import time
 from collections.abc import Callable
 
+from _harness import Result, compare
 from jupyter_client.session import Session as JupyterSession
 
 from kernelhub.protocol import Session
+
+TITLE = "protocol layer CPU (issue 3)"
 
 KEY = b"0a1b2c3d-4e5f60718293a4b5c6d7e8f9"
 BATCH = 500
@@ -113,30 +114,33 @@ def _parts(batch: list[list[list[bytes]]]) -> dict[str, Callable[[], None]]:
 def _time(fn: Callable[[], None]) -> float:
     start = time.process_time()
     fn()
-    return time.process_time() - start
+    return (time.process_time() - start) / BATCH * 1e6
 
 
-def main(rounds: int = 21) -> None:
-    """Print medians (µs) per message and per round trip, and the ratios."""
+def run(quick: bool) -> list[Result]:
+    """Medians (µs of CPU) per message and per client round trip, interleaved ABBA."""
+    rounds = 3 if quick else 21
     batch = _kernel_replies(BATCH)
     cases = _parts(batch)
-    samples: dict[str, list[float]] = {name: [] for name in [*cases, "rt/ours", "rt/jc"]}
-    for i in range(rounds):
-        order = ["ours", "jc"] if i % 2 == 0 else ["jc", "ours"]
-        for side in order:
-            run = _ours(batch) if side == "ours" else _theirs(batch)
-            samples[f"rt/{side}"].append(_time(run) / BATCH * 1e6)
-            for what in ("serialize", "deserialize"):
-                samples[f"{what}/{side}"].append(_time(cases[f"{what}/{side}"]) / BATCH * 1e6)
-    med = {name: statistics.median(values) for name, values in samples.items()}
-    for what in ("serialize", "deserialize", "rt"):
-        ours, theirs = med[f"{what}/ours"], med[f"{what}/jc"]
-        label = {"rt": "round trip (1 ser + 5 deser)"}.get(what, what + " (per message)")
-        print(
-            f"{label:32} ours {ours:7.1f} µs  jupyter_client {theirs:7.1f} µs  "
-            f"ratio {ours / theirs:.2f}  ({rounds} runs x {BATCH}, median CPU time)"
+    results = [
+        compare(
+            f"{what} one message",
+            lambda what=what: _time(cases[f"{what}/ours"]),
+            lambda what=what: _time(cases[f"{what}/jc"]),
+            runs=rounds,
+            unit="µs CPU",
         )
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 21)
+        for what in ("serialize", "deserialize")
+    ]
+    results.append(
+        compare(
+            "execute round trip, protocol layer",
+            lambda: _time(_ours(batch)),
+            lambda: _time(_theirs(batch)),
+            runs=rounds,
+            unit="µs CPU",
+            target=0.6,
+            note="1 serialize + 5 verify/parse, as a client does for execute('1+1')",
+        )
+    )
+    return results
