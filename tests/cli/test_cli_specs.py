@@ -233,3 +233,22 @@ def test_listing_as_json_imports_nothing_heavy() -> None:
 def test_no_color_and_pipes_give_plain_text() -> None:
     result = kh("list", "--all")
     assert "\x1b[" not in result.stdout + result.stderr
+
+
+def test_install_asks_for_the_language_it_cannot_guess(jupyter_dirs: JupyterDirs) -> None:
+    assert_one_line_error(
+        kh("install", "--name", "r", "--", "/usr/bin/R", "--slave", "-f", "{connection_file}"),
+        "--language",
+    )
+    assert not (jupyter_dirs.user_kernels / "r").exists()
+    ok = kh("install", "--name", "r", "--language", "R", "--", "R", "-f", "{connection_file}")
+    assert ok.returncode == 0, ok.stderr
+    assert (
+        json.loads((jupyter_dirs.user_kernels / "r" / "kernel.json").read_text())["language"] == "R"
+    )
+
+
+def test_dashes_only_go_to_commands_that_take_a_command_line() -> None:
+    result = kh("list", "--", "extra")
+    assert result.returncode == 2
+    assert "takes no command line" in result.stderr

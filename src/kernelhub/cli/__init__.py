@@ -58,12 +58,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kernelhub.errors import KernelhubError
 
     args_list = list(sys.argv[1:] if argv is None else argv)
+    # Everything after the first "--" is a command line (`install -- python -m ...`), never
+    # options or positionals of ours: split it off before argparse sees it.
+    command_line: list[str] | None = None
+    if "--" in args_list:
+        cut = args_list.index("--")
+        args_list, command_line = args_list[:cut], args_list[cut + 1 :]
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
         return 0 if args.command is None else 2
+    if command_line is not None and not getattr(args, "takes_command_line", False):
+        parser.error(f"{args.command} takes no command line after --")
+    args.command_line = command_line or []
     try:
         status = func(args)
         sys.stdout.flush()

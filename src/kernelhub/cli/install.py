@@ -38,10 +38,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     where.add_argument("--sys-prefix", action="store_true", help="install into this environment")
     where.add_argument("--prefix", metavar="P", help="install under P/share/jupyter/kernels")
     parser.add_argument("--replace", action="store_true", help="replace a spec of the same name")
-    parser.add_argument(
-        "argv", nargs=argparse.REMAINDER, help="after --: the kernel's command line"
-    )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, takes_command_line=True)
+    parser.epilog = "After --: the kernel's command line, with {connection_file} in it."
 
 
 def parse_env(pairs: list[str]) -> dict[str, str]:
@@ -55,11 +53,22 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
     return env
 
 
+def guess_language(argv: list[str]) -> str | None:
+    """``"python"`` for a command line that runs a Python interpreter or ipykernel, else None."""
+    import os
+    import re
+
+    program = os.path.basename(argv[0]).lower()
+    if re.fullmatch(r"python[0-9.]*(\.exe)?", program) or any("ipykernel" in a for a in argv):
+        return "python"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Install one kernelspec and say where it went."""
     from kernelhub.specs import install_spec
 
-    argv = [a for a in args.argv if a != "--"] if args.argv else []
+    argv: list[str] = args.command_line
     if args.source and argv:
         raise SpecError("give either a directory holding kernel.json or a command line, not both")
     if not args.source and not argv:
@@ -67,12 +76,17 @@ def run(args: argparse.Namespace) -> int:
             "nothing to install: give a directory holding kernel.json, "
             "or the kernel's command line after --"
         )
+    language = args.language
+    if argv and not language:
+        language = guess_language(argv)
+        if language is None:
+            raise SpecError(f"--language is required: cannot tell the language of {argv[0]!r}")
     path = install_spec(
         args.source,
         name=args.name,
         argv=argv or None,
         display_name=args.display_name,
-        language=args.language,
+        language=language,
         env=parse_env(args.env) or None,
         interrupt_mode=args.interrupt_mode,
         user=args.user,
