@@ -131,7 +131,8 @@ def make_conda_env(
     (meta / "history").write_text(
         f"==> 2024-05-01 10:00:00 <==\n# cmd: {root or prefix}/bin/conda create -p {prefix}\n"
         f"# conda version: 24.5.0\n+conda-forge/linux-64::openssl-3.3.0-h4ab18f5_3\n"
-        f"# update specs: {specs}\n"
+        f"# update specs: {specs}\n",
+        errors="surrogateescape",
     )
     records = {"openssl": ("3.3.0", "h4ab18f5_3")}
     if python:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from kernelhub.envs.fs import Scan
+from kernelhub.envs.fs import Scan, describe
 from kernelhub.envs.settings import Settings
 
 __all__ = ["RANK", "Candidate", "Context", "Locator", "Subdir", "parents", "subdirs"]
@@ -108,7 +108,7 @@ def subdirs(ctx: Context, directory: str) -> Iterator[Subdir]:
                     )
                 continue
         except OSError as exc:
-            ctx.scan.problem(entry.path, f"{exc.strerror}; expected a directory")
+            ctx.scan.problem(entry.path, describe(exc, "a directory"))
             continue
         if link:
             real = ctx.scan.realpath(entry.path)

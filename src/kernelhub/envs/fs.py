@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from kernelhub.envs.model import Problem
 
-__all__ = ["MAX_TEXT", "Scan", "Signature", "signature", "still_valid"]
+__all__ = ["MAX_TEXT", "Scan", "Signature", "describe", "signature", "still_valid"]
 
 #: Text files we read (pyvenv.cfg, environments.txt, .condarc) are small; a bigger one is junk.
 MAX_TEXT = 256 * 1024
@@ -46,7 +46,8 @@ def still_valid(watches: Mapping[str, Signature]) -> bool:
     return all(signature(path) == sig for path, sig in watches.items())
 
 
-def _describe(exc: OSError, expected: str) -> str:
+def describe(exc: OSError, expected: str) -> str:
+    """A short reason for ``exc`` ("symlink loop", "permission denied") and what was expected."""
     if exc.errno == errno.ELOOP:
         return f"symlink loop; expected {expected}"
     if isinstance(exc, NotADirectoryError):
@@ -134,7 +135,7 @@ class Scan:
             return None
         except OSError as exc:
             self.watches.setdefault(path, None)
-            self.problem(path, _describe(exc, expected))
+            self.problem(path, describe(exc, expected))
             return None
 
     def read_text(self, path: str, expected: str) -> str | None:
@@ -147,7 +148,7 @@ class Scan:
             return None
         except OSError as exc:
             self.watches[path] = None
-            self.problem(path, _describe(exc, expected))
+            self.problem(path, describe(exc, expected))
             return None
         try:
             st = os.fstat(fd)
@@ -158,7 +159,7 @@ class Scan:
                 return None
             data = os.read(fd, MAX_TEXT + 1)
         except OSError as exc:
-            self.problem(path, _describe(exc, expected))
+            self.problem(path, describe(exc, expected))
             return None
         finally:
             os.close(fd)
