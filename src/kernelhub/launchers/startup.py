@@ -1,0 +1,184 @@
+"""From kernel type to a ready kernel: ports, connection file, process, first reply.
+
+One attempt writes the connection file the port strategy calls for (:mod:`kernelhub.ports`),
+launches the process, learns the real ports, connects a client and waits for the first
+``kernel_info_reply``, while watching the process: a kernel that dies meanwhile ends the wait
+at once. A death with "Address already in use" in the output is retried on fresh ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from kernelhub import ports
+from kernelhub.client.async_client import AsyncKernelClient
+from kernelhub.connection import ConnectionInfo, write_connection_file
+from kernelhub.deaths import explain, last_lines
+from kernelhub.errors import KernelDiedError, KernelTimeoutError
+from kernelhub.launchers.base import KernelProcess, Launcher, LaunchRequest
+from kernelhub.launchers.handshake import Registrar
+from kernelhub.providers.base import KernelType
+
+__all__ = ["ADDRESS_RETRIES", "Plan", "Started", "start"]
+
+T = TypeVar("T")
+
+#: How many times a kernel that found its ports taken is started again on new ones.
+ADDRESS_RETRIES = 4
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to start: the kernel and where it runs (the manager's settings)."""
+
+    kernel_type: KernelType
+    kernel_id: str
+    connection_file: str
+    cwd: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    outlive: bool = False
+
+
+@dataclass(frozen=True)
+class Started:
+    """A ready kernel: its process, its final connection info, a connected client."""
+
+    process: KernelProcess
+    info: ConnectionInfo
+    client: AsyncKernelClient
+    kernel_info: dict[str, Any]
+
+
+async def _unless_dead(aw: Awaitable[T], process: KernelProcess) -> T | None:
+    """``await aw``, or ``None`` as soon as the process dies."""
+    task = asyncio.ensure_future(aw)
+    died = asyncio.ensure_future(process.wait())
+    try:
+        await asyncio.wait({task, died}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, died):
+            if not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pending
+    if task.done() and not task.cancelled():
+        return task.result()
+    return None
+
+
+def _fresh(info: ConnectionInfo, strategy: ports.PortStrategy) -> ConnectionInfo:
+    if strategy == "chosen":
+        shell, iopub, stdin, control, hb = ports.choose_ports(info.ip)
+        return info.with_ports(shell=shell, iopub=iopub, stdin=stdin, control=control, hb=hb)
+    return info.with_ports(shell=0, iopub=0, stdin=0, control=0, hb=0)
+
+
+async def start(
+    plan: Plan,
+    launcher: Launcher,
+    info: ConnectionInfo,
+    *,
+    timeout: float,
+    registrar: Registrar | None = None,
+) -> Started:
+    """Start the kernel and wait until it is ready (see the module docstring).
+
+    ``info`` carries the key, transport and ip, and the ports to reuse (a restart keeps
+    them when it can; zeros mean "choose"). Raises KernelDiedError with the reason of the
+    death, KernelTimeoutError, or LaunchError.
+    """
+    deadline = time.monotonic() + timeout
+    strategy = ports.strategy_for(plan.kernel_type)
+    if strategy == "handshake" and registrar is None:
+        strategy = "chosen"
+    if strategy == "chosen" and not info.complete:
+        info = _fresh(info, strategy)
+    for attempt in range(ADDRESS_RETRIES + 1):
+        process, started = await _attempt(
+            plan, launcher, info=info, strategy=strategy, deadline=deadline, registrar=registrar
+        )
+        if started is not None:
+            return started
+        output = process.output()
+        death = explain(process.returncode, output)
+        await process.aclose()
+        if attempt < ADDRESS_RETRIES and ports.address_in_use(output):
+            info = _fresh(info, strategy)
+            continue
+        raise KernelDiedError(death.reason, death.exit_code)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _attempt(
+    plan: Plan,
+    launcher: Launcher,
+    *,
+    info: ConnectionInfo,
+    strategy: ports.PortStrategy,
+    deadline: float,
+    registrar: Registrar | None,
+) -> tuple[KernelProcess, Started | None]:
+    """One launch. ``(process, None)``: it died before it was ready (the caller decides)."""
+    path = plan.connection_file
+    registration = None
+    if strategy == "handshake":
+        assert registrar is not None
+        registration = registrar.expect(plan.kernel_id, info)
+        write_connection_file(registrar.connection_info(info, plan.kernel_id), path)
+    else:
+        write_connection_file(info, path)
+    request = LaunchRequest(
+        plan.kernel_type, path, plan.kernel_id, plan.cwd, plan.env, plan.params, plan.outlive
+    )
+    process = await launcher.launch(request)
+    client: AsyncKernelClient | None = None
+    try:
+        if registration is not None:
+            found = await _bounded(_unless_dead(registration, process), deadline, process, path)
+            if found is None:
+                return process, None
+            info = info.with_ports(**found)
+            write_connection_file(info, path)
+        elif not info.complete:
+            remaining = max(deadline - time.monotonic(), 0.0)
+            rewritten = await _bounded(
+                ports.wait_for_ports(path, process, remaining), deadline, process, path
+            )
+            if rewritten is None:
+                return process, None
+            info = rewritten
+        client = AsyncKernelClient(info)
+        await client.__aenter__()
+        remaining = max(deadline - time.monotonic(), 0.0)
+        reply = await _bounded(
+            _unless_dead(client.wait_for_ready(remaining), process), deadline, process, path
+        )
+        if reply is None:
+            await client.aclose()
+            return process, None
+        return process, Started(process, info, client, reply)
+    except BaseException:
+        if registration is not None:
+            registration.cancel()
+        if client is not None:
+            await client.aclose()
+        await process.aclose()
+        raise
+
+
+async def _bounded(aw: Awaitable[T], deadline: float, process: KernelProcess, path: str) -> T:
+    remaining = max(deadline - time.monotonic(), 0.0)
+    try:
+        return await asyncio.wait_for(aw, remaining + 0.05)
+    except (asyncio.TimeoutError, KernelTimeoutError):
+        tail = last_lines(process.output())
+        raise KernelTimeoutError(
+            f"kernel (pid {process.pid}, connection file {path}) was not ready in time"
+            + (f"; its last output: {tail}" if tail else "")
+        ) from None
