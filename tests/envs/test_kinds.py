@@ -232,6 +232,10 @@ def test_pixi_envs_in_cwd_parents(setup: Setup) -> None:
 def test_system_interpreters(setup: Setup, tmp_path: Path) -> None:
     local = tmp_path / "usr" / "local"
     make_interpreter(local, "3.13.1")
+    (local / "include" / "python3.13").mkdir(parents=True)
+    (local / "include" / "python3.13" / "patchlevel.h").write_text(
+        '#define PY_MINOR_VERSION 13\n#define PY_VERSION "3.13.1+"\n'
+    )
     shims = setup.home / ".pyenv" / "shims"
     shims.mkdir(parents=True)
     (shims / "python3").write_text("#!/bin/bash\nexec pyenv exec python3\n")
@@ -241,7 +245,7 @@ def test_system_interpreters(setup: Setup, tmp_path: Path) -> None:
     system = sorted((e.id, e.prefix, e.executable, e.python_version) for e in result)
     assert system == [
         ("system/python3.12", str(tmp_path / "usr"), str(tmp_path / "usr/bin/python3.12"), "3.12"),
-        ("system/python3.13", str(local), str(local / "bin" / "python3.13"), "3.13"),
+        ("system/python3.13", str(local), str(local / "bin" / "python3.13"), "3.13.1"),
     ]
 
 

@@ -179,6 +179,20 @@ def _read_site(scan: Scan, facts: Facts, system: bool) -> None:
             return
 
 
+def _read_patchlevel(scan: Scan, facts: Facts) -> None:
+    # A system interpreter's name says 3.11; the C headers, when installed, say 3.11.2.
+    xy = layout.major_minor(facts.python_version)
+    if not xy or facts.python_version != xy:
+        return
+    header = f"{facts.prefix}{SEP}include{SEP}python{xy}{SEP}patchlevel.h"
+    for line in (scan.read_text(header, "C header") or "").splitlines():
+        if line.startswith("#define PY_VERSION "):
+            full = layout.normalize_version(line.split(None, 2)[2].strip('" '))
+            if full and full.startswith(xy + "."):
+                facts.python_version = full
+            return
+
+
 def _read_kernelspecs(scan: Scan, facts: Facts) -> None:
     kernels = f"{facts.prefix}{SEP}share{SEP}jupyter{SEP}kernels"
     entries = scan.listdir(kernels, "kernelspec directories")
@@ -242,6 +256,8 @@ def probe(
     if not facts.looks_like_env:
         return facts
     _read_site(scan, facts, system)
+    if system:
+        _read_patchlevel(scan, facts)
     _read_kernelspecs(scan, facts)
     if facts.cfg is not None:
         _read_base(scan, facts)
