@@ -79,3 +79,4 @@ def clear_caches() -> None:
     scan.clear_cache()
     resources.clear_cache()
     native.ipykernel_resources.cache_clear()
+    native.native_spec.cache_clear()

@@ -34,6 +34,7 @@ def ipykernel_resources() -> str | None:
     return os.path.join(next(iter(found.submodule_search_locations)), "resources")
 
 
+@functools.cache
 def native_spec() -> KernelSpec | None:
     """The native ``python3`` spec, or ``None`` when ipykernel is not importable here."""
     resources = ipykernel_resources()

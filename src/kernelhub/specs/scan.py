@@ -10,6 +10,7 @@ to, which is looked up afresh on every listing.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import time
@@ -52,11 +53,13 @@ class SpecEntry:
 _Record = tuple[tuple[int, ...], bool, KernelSpec | InvalidSpecError, str | None, str | None]
 # kernel_file -> (stat key, trusted, parsed, executable, shadowed_by) and the entry built.
 _cache: dict[str, tuple[_Record, SpecEntry]] = {}
+_native_cache: dict[str | None, SpecEntry] = {}
 
 
 def clear_cache() -> None:
     """Forget every parsed kernel.json and entry."""
     _cache.clear()
+    _native_cache.clear()
 
 
 def _not_a_spec(child: Child, exc: OSError | None) -> SpecEntry | None:
@@ -74,7 +77,7 @@ def _not_a_spec(child: Child, exc: OSError | None) -> SpecEntry | None:
             return None  # hidden helper directories (checkpoints, install staging)
         else:
             problem = "no kernel.json inside"
-    elif "loop" in (exc.strerror or "").lower():
+    elif exc.errno == errno.ELOOP:
         problem = "symlink loop"
     else:
         problem = f"cannot be read: {exc.strerror or type(exc).__name__}"
@@ -229,6 +232,15 @@ def _mark_hiding(entries: list[SpecEntry]) -> None:
 
 
 def _native(spec: KernelSpec, shadowed_by: str | None) -> SpecEntry:
+    cached = _native_cache.get(shadowed_by)
+    if cached is not None and cached.spec is spec:
+        return cached
+    entry = _native_entry(spec, shadowed_by)
+    _native_cache[shadowed_by] = entry
+    return entry
+
+
+def _native_entry(spec: KernelSpec, shadowed_by: str | None) -> SpecEntry:
     if shadowed_by is None:
         return SpecEntry(spec.name, spec.resource_dir, spec, "ok", executable=spec.argv[0])
     return SpecEntry(
