@@ -11,9 +11,24 @@ from kernelhub.specs.resources import list_resources
 
 __all__ = ["SpecProvider", "entry_to_type"]
 
+# (provider id, resource dir) -> (entry, resources, type): the registry hands back the very same
+# entry and resource tuple while nothing changed, so an unchanged spec's type is reused as is.
+_types: dict[tuple[str, str], tuple[SpecEntry, tuple[str, ...], KernelType]] = {}
+
 
 def entry_to_type(entry: SpecEntry, provider: str = "spec") -> KernelType:
     """The kernel type of one registry entry (invalid entries keep their name and diagnostics)."""
+    resources = list_resources(entry.resource_dir)
+    key = (provider, entry.resource_dir)
+    cached = _types.get(key)
+    if cached is not None and cached[0] is entry and cached[1] is resources:
+        return cached[2]
+    kernel = _build(entry, provider, resources)
+    _types[key] = (entry, resources, kernel)
+    return kernel
+
+
+def _build(entry: SpecEntry, provider: str, resources: tuple[str, ...]) -> KernelType:
     spec = entry.spec
     interpreter = sys.executable if spec is not None and is_python_alias(spec.argv[0]) else None
     return KernelType(
@@ -26,7 +41,7 @@ def entry_to_type(entry: SpecEntry, provider: str = "spec") -> KernelType:
         env=spec.env if spec is not None else {},
         interrupt_mode=spec.interrupt_mode if spec is not None else "signal",
         resource_dir=entry.resource_dir,
-        resources=list_resources(entry.resource_dir),
+        resources=resources,
         executable=entry.executable,
         interpreter=interpreter,
         kernel_protocol_version=spec.kernel_protocol_version if spec is not None else None,
