@@ -9,8 +9,9 @@ Jupyter tool. Everything else kernelhub looks at is read here.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
-__all__ = ["home", "ipython_dir", "no_color", "path_entries", "snapshot"]
+__all__ = ["home", "ipython_dir", "no_color", "path_entries", "snapshot", "variables"]
 
 
 def home() -> str:
@@ -32,6 +33,12 @@ def path_entries() -> list[str]:
 def no_color() -> bool:
     """Whether the user asked for no colour (https://no-color.org: ``NO_COLOR`` set, non-empty)."""
     return bool(os.environ.get("NO_COLOR"))
+
+
+def variables() -> Mapping[str, str]:
+    """The live environment, read-only: for modules that take their variables as a mapping
+    (``kernelhub.envs.settings`` lists every variable environment discovery reads)."""
+    return os.environ
 
 
 def snapshot() -> dict[str, str]:

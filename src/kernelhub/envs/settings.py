@@ -16,6 +16,8 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from kernelhub import environ as kernelhub_environ
+
 __all__ = ["VARIABLES", "Settings", "SystemRoots"]
 
 #: Every environment variable :meth:`Settings.from_environ` reads.
@@ -126,12 +128,13 @@ class Settings:
     def from_environ(
         cls, environ: Mapping[str, str] | None = None, *, system: SystemRoots | None = None
     ) -> Settings:
-        """Read :data:`VARIABLES` from ``environ`` (default ``os.environ``).
+        """Read :data:`VARIABLES` from ``environ`` (default: the live environment, as
+        :mod:`kernelhub.environ` gives it).
 
         ``system`` defaults to :meth:`SystemRoots.default`; pass :meth:`SystemRoots.none` (or
         temporary directories) to keep the machine's own installations out.
         """
-        env = os.environ if environ is None else environ
+        env = kernelhub_environ.variables() if environ is None else environ
         home = _get(env, "HOME") or os.path.expanduser("~")
         envs_path = _split(_get(env, "CONDA_ENVS_PATH")) + _split(_get(env, "CONDA_ENVS_DIRS"))
         return cls(
