@@ -94,6 +94,7 @@ class KernelManager(EventHub):
         self._clients: weakref.WeakSet[AsyncKernelClient] = weakref.WeakSet()
         self._watcher: asyncio.Task[None] | None = None
         self._kernel_info: dict[str, Any] = {}
+        self._ready_output = ""
         self._death: Death | None = None
         self._kill_detail: str | None = None
         self._stopping = False
@@ -177,6 +178,8 @@ class KernelManager(EventHub):
         )
         self._process, self._info, self._client = started.process, started.info, started.client
         self._kernel_info = started.kernel_info
+        # Start-up chatter (ipykernel's warning about unencrypted TCP) explains no later death.
+        self._ready_output = started.process.output()
         self._death, self._kill_detail, self._stopping, self._down = None, None, False, False
         self._watcher = asyncio.get_running_loop().create_task(
             self._watch(started.process), name=f"kernelhub-watch-{self.kernel_id}"
@@ -189,6 +192,8 @@ class KernelManager(EventHub):
         if process is not self._process or self._stopping:
             return  # a shutdown or restart is dealing with it
         output, detail = process.output(), self._kill_detail
+        if output.startswith(self._ready_output):
+            output = output[len(self._ready_output) :]
         if detail:
             death = explain(code, output, cause="killed", detail=detail)
         else:

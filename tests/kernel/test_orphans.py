@@ -14,7 +14,7 @@ import time
 import psutil
 import pytest
 
-DEADLINE = 30.0
+DEADLINE = 60.0
 
 # A managing process: starts kernels, prints their pids as one JSON line, then waits forever.
 # The fake kernels ignore SIGTERM, SIGHUP and a closed stdin, and never look at their parent:
@@ -37,6 +37,34 @@ MANAGER = textwrap.dedent(
         procs = [await launcher.launch(LaunchRequest(kt, f"/nonexistent/{i}.json", str(i)))
                  for i in range(3)]
         print(json.dumps([p.pid for p in procs]), flush=True)
+        await asyncio.get_running_loop().create_future()
+
+    asyncio.run(main())
+    """
+)
+
+
+# The same with real kernels started by managers: ipykernel, bash_kernel and, when installed,
+# xeus-python (a C++ kernel that does not watch its parent at all).
+MANAGERS = textwrap.dedent(
+    """
+    import asyncio, importlib.util, json, sys
+    from kernelhub.manager import KernelManager
+    from kernelhub.providers.base import KernelType
+
+    def kt(name, argv, **kw):
+        return KernelType(id=f"t/{name}", provider="t", name=name, display_name=name,
+                          language="python", argv=tuple(argv), **kw)
+
+    async def main():
+        types = [kt("py", ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]),
+                 kt("bash", ["python", "-m", "bash_kernel", "-f", "{connection_file}"])]
+        if importlib.util.find_spec("xpython_launcher"):
+            types.append(kt("xpython", ["python", "-m", "xpython_launcher", "-f",
+                                        "{connection_file}"], kernel_protocol_version="5.5"))
+        managers = [KernelManager(t) for t in types]
+        await asyncio.gather(*(m.start(timeout=60) for m in managers))
+        print(json.dumps([m.pid for m in managers]), flush=True)
         await asyncio.get_running_loop().create_future()
 
     asyncio.run(main())
@@ -91,10 +119,11 @@ def run_manager(script: str) -> tuple[subprocess.Popen[str], list[int]]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux")
-def test_stubborn_kernels_die_with_a_killed_manager() -> None:
-    manager, pids = run_manager(MANAGER)
+@pytest.mark.parametrize("script", [MANAGER, MANAGERS], ids=["stubborn", "real-kernels"])
+def test_kernels_die_with_a_killed_manager(script: str) -> None:
+    manager, pids = run_manager(script)
     try:
-        assert len(pids) == 3
+        assert len(pids) >= 2
         assert all(alive(pid) for pid in pids)
         manager.send_signal(signal.SIGKILL)
         manager.wait(DEADLINE)

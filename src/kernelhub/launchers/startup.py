@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from kernelhub.providers.base import KernelType
 __all__ = ["ADDRESS_RETRIES", "Plan", "Started", "start"]
 
 T = TypeVar("T")
+log = logging.getLogger("kernelhub")
 
 #: How many times a kernel that found its ports taken is started again on new ones.
 ADDRESS_RETRIES = 4
@@ -109,6 +111,7 @@ async def start(
         death = explain(process.returncode, output)
         await process.aclose()
         if attempt < ADDRESS_RETRIES and ports.address_in_use(output):
+            log.info("kernel %s found a port taken; starting it on new ports", plan.kernel_id)
             info = _fresh(info, strategy)
             continue
         raise KernelDiedError(death.reason, death.exit_code)
