@@ -22,6 +22,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("kernelhub.cli.show", "show everything about one kernel type"),
     "install": ("kernelhub.cli.install", "install a kernelspec"),
     "remove": ("kernelhub.cli.remove", "remove kernelspecs"),
+    "envs": ("kernelhub.cli.envs", "list every Python environment"),
+    "which": ("kernelhub.cli.which", "say which interpreter and environment a kernel runs"),
+    "check": ("kernelhub.cli.check", "check that packages are installed where a kernel runs"),
     "run": ("kernelhub.cli.run", "run code in a kernel and print its output"),
     "console": ("kernelhub.cli.console", "an interactive console on a kernel"),
 }
