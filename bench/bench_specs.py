@@ -39,6 +39,7 @@ def _in_process(env: dict[str, str], runs: int) -> list[Result]:
     os.environ.update(env)
     try:
         from jupyter_client.kernelspec import KernelSpecManager
+
         from kernelhub.providers.finder import KernelFinder
         from kernelhub.specs import SpecRegistry, clear_caches
 

@@ -6,6 +6,7 @@ kernelhub needs, so that the rest of the code never re-derives a platform direct
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -68,7 +69,17 @@ def kernel_dirs() -> list[str]:
     jupyter_client's ``KernelSpecManager`` searches.
     """
     dirs = _jp.jupyter_path("kernels")
-    legacy = ipython_kernel_dir()
-    if legacy not in dirs:
-        dirs.append(legacy)
+    # jupyter_client searches IPython's directory only when IPython can be imported; finding
+    # the module (without importing it) is enough to agree with it.
+    if _ipython_available():
+        legacy = ipython_kernel_dir()
+        if legacy not in dirs:
+            dirs.append(legacy)
     return dirs
+
+
+@functools.cache
+def _ipython_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("IPython") is not None

@@ -252,3 +252,15 @@ def test_dashes_only_go_to_commands_that_take_a_command_line() -> None:
     result = kh("list", "--", "extra")
     assert result.returncode == 2
     assert "takes no command line" in result.stderr
+
+
+def test_remove_dry_run_names_invalid_specs_and_ignores_aliases(jupyter_dirs: JupyterDirs) -> None:
+    broken = jupyter_dirs.user_kernels / "broken"
+    broken.mkdir(parents=True)
+    (broken / "kernel.json").write_text("{oops")
+    dry = kh("remove", "--dry-run", "broken")
+    assert dry.returncode == 0, dry.stderr
+    assert str(broken) in dry.stdout
+    assert broken.exists()
+    # `python` is an alias of the native kernel for listing, never for removal.
+    assert_one_line_error(kh("remove", "--dry-run", "python"), "python")

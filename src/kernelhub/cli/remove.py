@@ -31,30 +31,31 @@ def _confirm(question: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Remove the named kernelspecs (or the stale ones) and say what went."""
-    from kernelhub.specs import SpecRegistry, remove_specs
+    from kernelhub.specs import SpecRegistry, remove_specs, stale_spec_names
 
+    registry = SpecRegistry()
     if args.missing and args.names:
         raise SpecError("give names or --missing, not both")
     if args.missing:
-        stale = [e for e in SpecRegistry().entries() if e.status == "stale"]
-        names = [e.name for e in stale]
+        names = stale_spec_names(registry)
         if not names:
             print("no stale kernelspecs")
             return 0
-        for entry in stale:
-            print(f"stale: {entry.name}  {entry.resource_dir}")
+        for name in names:
+            print(f"stale: {name}  {registry.entry(name, aliases=False).resource_dir}")
         if args.dry_run or not (args.yes or _confirm(f"remove {len(names)} kernelspec(s)?")):
             return 0
     elif args.names:
         names = args.names
         if args.dry_run:
-            registry = SpecRegistry()
+            # The same lookup remove_specs makes: the winner of each name, aliases not followed,
+            # whatever its status (an invalid spec can be removed too).
             for name in names:
-                spec = registry.get(name)
-                print(f"would remove: {spec.name}  {spec.resource_dir}")
+                entry = registry.entry(name, aliases=False)
+                print(f"would remove: {entry.name}  {entry.resource_dir}")
             return 0
     else:
         raise SpecError("nothing to remove: give kernelspec names, or --missing")
-    for path in remove_specs(names):
+    for path in remove_specs(names, registry=registry):
         print(f"removed {path}")
     return 0
