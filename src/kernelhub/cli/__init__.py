@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "envs": ("kernelhub.cli.envs", "list every Python environment"),
     "which": ("kernelhub.cli.which", "say which interpreter and environment a kernel runs"),
     "check": ("kernelhub.cli.check", "check that packages are installed where a kernel runs"),
+    "doctor": ("kernelhub.cli.doctor", "find problems with kernels and environments, and fix them"),
     "run": ("kernelhub.cli.run", "run code in a kernel and print its output"),
     "console": ("kernelhub.cli.console", "an interactive console on a kernel"),
 }
