@@ -16,7 +16,14 @@ from kernelhub.envs import layout, pixi
 from kernelhub.envs.model import Environment
 from kernelhub.errors import EnvError
 
-__all__ = ["activation_env", "conda_like", "install_command", "made_by_uv", "venv_like"]
+__all__ = [
+    "activation_delta",
+    "activation_env",
+    "conda_like",
+    "install_command",
+    "made_by_uv",
+    "venv_like",
+]
 
 _VENV_LIKE = frozenset(
     {"venv", "virtualenv", "uv", "poetry", "pipenv", "hatch", "pyenv-virtualenv"}
@@ -156,3 +163,16 @@ def install_command(
     if uv is not None or (venv_like(env) and made_by_uv(env)):
         return [uv or "uv", "pip", "install", "--python", env.executable, *pkgs]
     return [env.executable, "-m", "pip", "install", *pkgs]
+
+
+def activation_delta(env: Environment, base: Mapping[str, str]) -> dict[str, str]:
+    """What :func:`activation_env` changes in ``base``: only the variables that differ.
+
+    For a launcher that lays variables over its own environment and cannot remove any: a
+    variable activation removes (``PYTHONHOME``, a stale ``VIRTUAL_ENV``) maps to ``""``,
+    which CPython, pip and uv read as unset.
+    """
+    full = activation_env(env, base)
+    delta = {k: v for k, v in full.items() if base.get(k) != v}
+    delta.update((k, "") for k in base if k not in full and base[k])
+    return delta
