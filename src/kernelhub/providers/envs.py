@@ -87,7 +87,10 @@ class _Memo:
     discovery: Discovery
     base: dict[str, str]
     same: dict[str, tuple[str, ...]]
+    registered: _Registered
     types: dict[str, KernelType] = field(default_factory=dict)
+    # spec dir -> (the parsed spec it was built from, the type)
+    inside: dict[str, tuple[object, KernelType]] = field(default_factory=dict)
     deltas: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def delta(self, env: Environment) -> dict[str, str]:
@@ -150,8 +153,9 @@ class EnvProvider:
             or memo.discovery is not discovery
             or memo.base != base
             or memo.same != same
+            or memo.registered != registered
         ):
-            memo = self._memo = _Memo(discovery, base, same)
+            memo = self._memo = _Memo(discovery, base, same, registered)
         reader = self._reader = self._reader or SpecReader()
         taken = {env.id.lower() for env in discovery}
         for env in discovery:
@@ -164,15 +168,21 @@ class EnvProvider:
                     yield kernel
             for spec_dir in env.kernelspec_dirs:
                 name = os.path.basename(spec_dir).lower()
-                inside = inside_spec_type(
-                    env,
-                    spec_dir,
-                    spec=reader.read(os.path.join(spec_dir, "kernel.json"), name, spec_dir),
-                    activation=memo.delta(env),
-                    environment=environment_json(env),
-                    registered=registered,
-                    taken=taken,
-                )
+                spec = reader.read(os.path.join(spec_dir, "kernel.json"), name, spec_dir)
+                built = memo.inside.get(spec_dir)
+                if built is not None and built[0] is spec:
+                    inside = built[1]
+                else:
+                    inside = inside_spec_type(
+                        env,
+                        spec_dir,
+                        spec=spec,
+                        activation=memo.delta(env),
+                        environment=environment_json(env),
+                        registered=registered,
+                        taken=taken,
+                    )
+                    memo.inside[spec_dir] = (spec, inside)
                 if include_hidden or inside.status in ("ok", "stale"):
                     yield inside
 
