@@ -13,7 +13,7 @@ import signal
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Cause", "Death", "explain", "last_lines", "signal_name"]
+__all__ = ["Cause", "Death", "explain", "explain_after", "last_lines", "signal_name"]
 
 #: What ended the kernel, from our point of view.
 Cause = Literal["requested", "killed", "unexpected"]
@@ -122,3 +122,19 @@ def explain(
         if detail:
             reason += f" ({detail})"
     return Death(exit_code=exit_code, reason=reason, cause=cause, output=output)
+
+
+def explain_after(
+    exit_code: int | None, output: str, ready_output: str = "", *, killed: str | None = None
+) -> Death:
+    """Describe the death of a kernel that had been ready, quoting only what it wrote since.
+
+    ``ready_output`` is the output at the moment the kernel became ready: start-up chatter
+    (ipykernel's warning about unencrypted TCP) explains no later death. ``killed`` is the
+    reason we killed it, if we did (a missed heartbeat).
+    """
+    if ready_output and output.startswith(ready_output):
+        output = output[len(ready_output) :]
+    if killed:
+        return explain(exit_code, output, cause="killed", detail=killed)
+    return explain(exit_code, output)

@@ -25,24 +25,18 @@ import uuid
 import weakref
 from collections.abc import Mapping
 from dataclasses import replace
-from types import TracebackType
 from typing import Any
 
 from kernelhub import paths, ports
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.connection import ConnectionInfo, new_key, remove_connection_file
-from kernelhub.deaths import Death, explain
+from kernelhub.deaths import Death, explain_after
 from kernelhub.errors import ClientClosedError, KernelDiedError, LaunchError
 from kernelhub.launchers import KernelProcess, Launcher, LocalLauncher, startup, stopping
 from kernelhub.launchers.handshake import Registrar
 from kernelhub.launchers.params import validate_launch_params
 from kernelhub.providers.base import KernelType
-from kernelhub.restarter import (
-    EventHub,
-    EventKind,
-    Restarter,
-    RestartPolicy,
-)
+from kernelhub.restarter import EventHub, EventKind, Restarter, RestartPolicy
 
 __all__ = ["KernelManager", "RestartPolicy"]
 
@@ -88,28 +82,24 @@ class KernelManager(EventHub):
         self._registrar = registrar
         self._own_registrar = registrar is None
         self._key = new_key()
-        self._info: ConnectionInfo | None = None
+        #: Where the kernel listens (``None`` before the first start).
+        self.connection_info: ConnectionInfo | None = None
         self._process: KernelProcess | None = None
         self._client: AsyncKernelClient | None = None
         self._clients: weakref.WeakSet[AsyncKernelClient] = weakref.WeakSet()
         self._watcher: asyncio.Task[None] | None = None
-        self._kernel_info: dict[str, Any] = {}
+        #: The content of the kernel's first ``kernel_info_reply`` after the last start.
+        self.kernel_info: dict[str, Any] = {}
         self._ready_output = ""
-        self._death: Death | None = None
+        #: How the last kernel process ended (``None`` while it runs, or before it started).
+        self.death: Death | None = None
         self._kill_detail: str | None = None
-        self._stopping = False
-        self._down = False
-        self._wanted = False
-        self._closed = False
+        # _stopping: a stop is under way; _down: shut down; _wanted: should be running.
+        self._stopping = self._down = self._wanted = self._closed = False
         self._lock = asyncio.Lock()
         self.start_timeout = 60.0
 
     # -- state ---------------------------------------------------------------------------
-
-    @property
-    def connection_info(self) -> ConnectionInfo | None:
-        """Where the kernel listens (``None`` before the first start)."""
-        return self._info
 
     @property
     def pid(self) -> int | None:
@@ -122,19 +112,9 @@ class KernelManager(EventHub):
         return self._process.returncode if self._process else None
 
     @property
-    def death(self) -> Death | None:
-        """How the last kernel process ended (``None`` while it runs or before it started)."""
-        return self._death
-
-    @property
     def death_reason(self) -> str | None:
         """Why the kernel died, in words (``"exited with code 3: ..."``)."""
-        return self._death.reason if self._death else None
-
-    @property
-    def kernel_info(self) -> dict[str, Any]:
-        """The content of the kernel's first ``kernel_info_reply`` (after the last start)."""
-        return self._kernel_info
+        return self.death.reason if self.death else None
 
     def is_alive(self) -> bool:
         """Whether the kernel process is running."""
@@ -165,10 +145,12 @@ class KernelManager(EventHub):
             self._wanted = True
             await self._launch(timeout)
         self.emit("started")
-        return self._kernel_info
+        return self.kernel_info
 
     async def _launch(self, timeout: float) -> None:
-        info = self._info or ConnectionInfo(key=self._key, kernel_name=self.kernel_type.name)
+        info = self.connection_info or ConnectionInfo(
+            key=self._key, kernel_name=self.kernel_type.name
+        )
         if self._registrar is None and ports.strategy_for(self.kernel_type) == "handshake":
             self._registrar = Registrar()
         plan = startup.Plan(self.kernel_type, self.kernel_id, self.connection_file, self.cwd)
@@ -176,11 +158,12 @@ class KernelManager(EventHub):
         started = await startup.start(
             plan, self.launcher, info, timeout=timeout, registrar=self._registrar
         )
-        self._process, self._info, self._client = started.process, started.info, started.client
-        self._kernel_info = started.kernel_info
+        self._process, self._client = started.process, started.client
+        self.connection_info = started.info
+        self.kernel_info = started.kernel_info
         # Start-up chatter (ipykernel's warning about unencrypted TCP) explains no later death.
         self._ready_output = started.process.output()
-        self._death, self._kill_detail, self._stopping, self._down = None, None, False, False
+        self.death, self._kill_detail, self._stopping, self._down = None, None, False, False
         self._watcher = asyncio.get_running_loop().create_task(
             self._watch(started.process), name=f"kernelhub-watch-{self.kernel_id}"
         )
@@ -191,14 +174,9 @@ class KernelManager(EventHub):
         code = await process.wait()
         if process is not self._process or self._stopping:
             return  # a shutdown or restart is dealing with it
-        output, detail = process.output(), self._kill_detail
-        if output.startswith(self._ready_output):
-            output = output[len(self._ready_output) :]
-        if detail:
-            death = explain(code, output, cause="killed", detail=detail)
-        else:
-            death = explain(code, output)
-        self._death = death
+        self.death = death = explain_after(
+            code, process.output(), self._ready_output, killed=self._kill_detail
+        )
         log.warning("kernel %s died: %s", self.kernel_id, death.reason)
         for client in [self._client, *self._clients]:
             if client is not None:
@@ -208,10 +186,7 @@ class KernelManager(EventHub):
             self.restarter.kernel_died(death.reason)
 
     async def relaunch(self) -> bool:
-        """Start a dead kernel again with the same connection info (the restarter's call).
-
-        Returns ``False`` when there was nothing to do (it runs, or was shut down meanwhile).
-        """
+        """Start a dead kernel again on the same ports (the restarter's call); ``False``: no-op."""
         async with self._lock:
             self._check_open()
             if not self._wanted or self.is_alive():
@@ -221,17 +196,15 @@ class KernelManager(EventHub):
             return True
 
     async def restart(self, now: bool = False, timeout: float = 60.0) -> dict[str, Any]:
-        """Stop the kernel (gracefully unless ``now``) and start it again on the same ports.
-
-        Returns the new process's first ``kernel_info_reply`` content.
-        """
+        """Stop the kernel (gracefully unless ``now``), start it again on the same ports; return
+        the new process's first ``kernel_info_reply`` content."""
         async with self._lock:
             self._check_open()
             self._wanted = True
             await self._stop(now=now, restart=True)
             await self._launch(timeout)
         self.emit("restarted", reason="restarted on request")
-        return self._kernel_info
+        return self.kernel_info
 
     async def shutdown(self, now: bool = False) -> None:
         """Stop the kernel and remove its connection file.
@@ -247,7 +220,7 @@ class KernelManager(EventHub):
             await self._stop(now=now, restart=False)
             self._down = True
             with contextlib.suppress(OSError, LookupError):
-                remove_connection_file(self.connection_file, self._info)
+                remove_connection_file(self.connection_file, self.connection_info)
         self.emit("shutdown", reason=self.death_reason)
 
     async def _stop(self, *, now: bool, restart: bool) -> None:
@@ -256,7 +229,7 @@ class KernelManager(EventHub):
             return
         self._stopping = True
         if process.is_alive():
-            self._death = await stopping.stop(
+            self.death = await stopping.stop(
                 process, self._client, now=now, restart=restart, wait=self.shutdown_wait
             )
         await self._teardown()
@@ -297,9 +270,9 @@ class KernelManager(EventHub):
 
     def client(self) -> AsyncKernelClient:
         """A new client for the kernel; use it with ``async with`` (the caller closes it)."""
-        if self._info is None:
+        if self.connection_info is None:
             raise ClientClosedError(f"kernel {self.kernel_id} has not been started")
-        client = AsyncKernelClient(self._info)
+        client = AsyncKernelClient(self.connection_info)
         self._clients.add(client)
         return client
 
@@ -320,10 +293,5 @@ class KernelManager(EventHub):
     async def __aenter__(self) -> KernelManager:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
+import weakref
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -25,13 +27,31 @@ from kernelhub.launchers.base import KernelProcess, Launcher, LaunchRequest
 from kernelhub.launchers.handshake import Registrar
 from kernelhub.providers.base import KernelType
 
-__all__ = ["ADDRESS_RETRIES", "Plan", "Started", "start"]
+__all__ = ["ADDRESS_RETRIES", "START_CONCURRENCY", "Plan", "Started", "start"]
 
 T = TypeVar("T")
 log = logging.getLogger("kernelhub")
 
 #: How many times a kernel that found its ports taken is started again on new ones.
 ADDRESS_RETRIES = 4
+
+#: How many kernels of one event loop may be starting at the same time. Starting is CPU-bound
+#: (ipykernel: ~0.4 s of imports and set-up); thirty starts at once share the cores with
+#: constant switching and cache misses (each costs ~30 % more CPU), and the first kernel is
+#: ready only when nearly all are. A few at a time finish sooner, all of them and each one.
+START_CONCURRENCY = (os.cpu_count() or 1) + 1
+
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _start_slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(START_CONCURRENCY)
+    return slots
 
 
 @dataclass(frozen=True)
@@ -96,6 +116,27 @@ async def start(
     death, KernelTimeoutError, or LaunchError.
     """
     deadline = time.monotonic() + timeout
+    slots = _start_slots()
+    try:
+        await asyncio.wait_for(slots.acquire(), timeout)
+    except asyncio.TimeoutError:
+        raise KernelTimeoutError(
+            f"kernel {plan.kernel_id} waited {timeout:g} s for one of the "
+            f"{START_CONCURRENCY} start slots"
+        ) from None
+    try:
+        return await _start(plan, launcher, info, deadline, registrar)
+    finally:
+        slots.release()
+
+
+async def _start(
+    plan: Plan,
+    launcher: Launcher,
+    info: ConnectionInfo,
+    deadline: float,
+    registrar: Registrar | None,
+) -> Started:
     strategy = ports.strategy_for(plan.kernel_type)
     if strategy == "handshake" and registrar is None:
         strategy = "chosen"
