@@ -7,7 +7,9 @@ event loop in a background thread and offers the same methods without ``await``.
 from __future__ import annotations
 
 from kernelhub.client.async_client import AsyncKernelClient
+from kernelhub.client.blocking import BlockingExecution, BlockingIOPub, BlockingKernelClient
 from kernelhub.client.execution import Execution, InputHandler, OutputHandler
+from kernelhub.client.portal import BlockingPortal
 from kernelhub.client.results import (
     DisplayOutput,
     ErrorOutput,
@@ -21,6 +23,10 @@ from kernelhub.client.subscription import IOPubSubscription
 
 __all__ = [
     "AsyncKernelClient",
+    "BlockingExecution",
+    "BlockingIOPub",
+    "BlockingKernelClient",
+    "BlockingPortal",
     "DisplayOutput",
     "ErrorOutput",
     "ExecuteResult",

@@ -272,10 +272,7 @@ class AsyncKernelClient(RequestMethods):
             on_output=on_output,
             on_input=on_input,
         )
-        async with execution:
-            async for _ in execution:
-                pass
-        return execution.result
+        return await execution.run()
 
     async def send(
         self,

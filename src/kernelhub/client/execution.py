@@ -3,6 +3,10 @@
 The end of an execution is the IOPub ``status: idle`` whose parent is our request *and* the
 shell ``execute_reply``: they travel on different sockets, so either may come first, and the
 reply often overtakes the last outputs. Only both together mean every output has been seen.
+
+Messages are processed as they arrive, inside the channel's receiver; the task that awaits the
+execution is woken only when it has something to do (an output to hand to a callback or an
+iterator, an input request, the end), not once per message.
 """
 
 from __future__ import annotations
@@ -33,8 +37,6 @@ OutputHandler = Callable[[Output], Any]
 InputHandler = Callable[[InputRequest], "str | Awaitable[str]"]
 """Answers the kernel's ``input()``: returns (or resolves to) the line, without newline."""
 
-_IOPUB, _STDIN, _REPLY = 0, 1, 2
-
 
 class Execution(Failable):
     """An execution, iterated for its outputs as they arrive; ``result`` once it is over.
@@ -52,7 +54,7 @@ class Execution(Failable):
         *,
         timeout: float | None = None,
         on_output: OutputHandler | None = None,
-        on_input: Callable[[InputRequest], str | Awaitable[str]] | None = None,
+        on_input: InputHandler | None = None,
         before_send: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._channels = channels
@@ -61,42 +63,61 @@ class Execution(Failable):
         self._on_output = on_output
         self._on_input = on_input
         self._before_send = before_send
-        self._events: deque[tuple[int, Message]] = deque()
+        # Whether the awaiting task wants each output as it comes (iteration, callbacks).
+        self._per_output = on_output is not None
+        self._outputs: list[Output] = []
+        self._handed = 0  # outputs already handed to the iterator / callback
+        self._inputs: deque[Message] = deque()
         self._wake: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._outputs: list[Output] = []
         self._reply: Message | None = None
         self._idle = False
+        self._done = False
         self._started = False
         self._closed = False
         self._result: ExecuteResult | None = None
         self.msg_id = ""
 
-    # -- feeding, called by the receive tasks -------------------------------------------
+    # -- fed by the channel receivers ----------------------------------------------------
 
-    def _push(self, kind: int, msg: Message) -> None:
-        self._events.append((kind, msg))
+    def _notify(self) -> None:
         wake = self._wake
         if wake is not None and not wake.done():
             wake.set_result(None)
 
     def _on_iopub(self, msg: Message) -> None:
-        self._push(_IOPUB, msg)
-
-    def _on_stdin(self, msg: Message) -> None:
-        self._push(_STDIN, msg)
+        msg_type = msg.msg_type
+        if msg_type == "status":
+            if msg.content.get("execution_state") == "idle":
+                self._idle = True
+                if self._reply is not None:
+                    self._done = True
+                    self._notify()
+            return
+        out = output_from_iopub(msg_type, msg.content)
+        if out is not None:
+            self._outputs.append(out)
+            if self._per_output:
+                self._notify()
 
     def _on_reply(self, msg: Message) -> None:
-        self._push(_REPLY, msg)
+        self._reply = msg
+        # Aborted requests may get no busy/idle pair from some kernels.
+        if self._idle or msg.content.get("status") == "aborted":
+            self._done = True
+            self._notify()
+
+    def _on_stdin(self, msg: Message) -> None:
+        if msg.msg_type == "input_request":
+            self._inputs.append(msg)
+            self._notify()
 
     def fail(self, exc: BaseException) -> None:
-        """Stop waiting: the next step raises ``exc``."""
+        """Stop waiting: the awaiting task raises ``exc``."""
         if self._error is None:
             self._error = exc
-        wake = self._wake
-        if wake is not None and not wake.done():
-            wake.set_result(None)
+        self._notify()
 
     def _expire(self) -> None:
         self.fail(
@@ -113,14 +134,15 @@ class Execution(Failable):
         channels.check_open()
         if self._before_send is not None:
             await self._before_send()
-        msg = channels.session.message("execute_request", dict(self._content))
+        msg = channels.session.message("execute_request", self._content)
         self.msg_id = msg_id = msg.msg_id
         channels.replies[msg_id] = self._on_reply
         channels.iopub_routes[msg_id] = self._on_iopub
         channels.stdin_routes[msg_id] = self._on_stdin
         channels.waiters.add(self)
         if self._timeout is not None:
-            self._timer = asyncio.get_running_loop().call_later(self._timeout, self._expire)
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self._timeout, self._expire)
         await channels.send("shell", msg)
 
     def _stop(self) -> None:
@@ -154,61 +176,62 @@ class Execution(Failable):
             raise RuntimeError("the execution has not finished: iterate over it first")
         return self._result
 
-    # -- iteration -----------------------------------------------------------------------
+    # -- waiting -------------------------------------------------------------------------
 
-    def __aiter__(self) -> Execution:
-        return self
+    async def _sleep(self) -> None:
+        self._wake = asyncio.get_running_loop().create_future()
+        try:
+            await self._wake
+        finally:
+            self._wake = None
 
-    async def __anext__(self) -> Output:
+    async def _step(self) -> Output | None:
+        """The next output for the awaiting task, or ``None`` when the execution is over."""
         if not self._started:
             await self._start()
-        events = self._events
         while True:
-            while events:
-                kind, msg = events.popleft()
-                if kind == _IOPUB:
-                    out = self._iopub(msg)
-                    if out is not None:
-                        if self._on_output is not None:
-                            ret = self._on_output(out)
-                            if inspect.isawaitable(ret):
-                                await ret
-                        return out
-                elif kind == _REPLY:
-                    self._reply = msg
-                else:
-                    await self._answer(msg)
+            if self._handed < len(self._outputs) and self._per_output:
+                out = self._outputs[self._handed]
+                self._handed += 1
+                if self._on_output is not None:
+                    ret = self._on_output(out)
+                    if inspect.isawaitable(ret):
+                        await ret
+                return out
+            if self._inputs:
+                await self._answer(self._inputs.popleft())
+                continue
             if self._error is not None:
                 self._stop()
                 raise self._error
-            reply = self._reply
-            if reply is not None and (self._idle or reply.content.get("status") == "aborted"):
-                # Aborted requests may get no busy/idle pair from some kernels.
+            if self._done and self._reply is not None:
                 self._stop()
-                self._result = self._build(reply)
-                raise StopAsyncIteration
+                self._result = self._build(self._reply)
+                return None
             if self._closed:
-                raise StopAsyncIteration
-            self._wake = asyncio.get_running_loop().create_future()
-            try:
-                await self._wake
-            finally:
-                self._wake = None
+                return None
+            await self._sleep()
 
-    def _iopub(self, msg: Message) -> Output | None:
-        msg_type = msg.msg_type
-        if msg_type == "status":
-            if msg.content.get("execution_state") == "idle":
-                self._idle = True
-            return None
-        out = output_from_iopub(msg_type, msg.content)
-        if out is not None:
-            self._outputs.append(out)
+    def __aiter__(self) -> Execution:
+        self._per_output = True
+        return self
+
+    async def __anext__(self) -> Output:
+        out = await self._step()
+        if out is None:
+            raise StopAsyncIteration
         return out
 
+    async def run(self) -> ExecuteResult:
+        """Run to the end (callbacks still see each output) and return the result."""
+        try:
+            while await self._step() is not None:
+                pass
+        finally:
+            self._stop()
+        return self.result
+
     async def _answer(self, msg: Message) -> None:
-        if msg.msg_type != "input_request":
-            return
         content = msg.content
         request = InputRequest(str(content.get("prompt", "")), bool(content.get("password")))
         if self._on_input is None:
@@ -222,22 +245,20 @@ class Execution(Failable):
 
     def _build(self, reply: Message) -> ExecuteResult:
         content = reply.content
+        outputs = self._outputs
         error = None
         status = content.get("status")
-        if status == "error" or (
-            status is None and any(o.output_type == "error" for o in self._outputs)
-        ):
+        if status is None and any(isinstance(o, ErrorOutput) for o in outputs):
             status = "error"
+        if status == "error":
             if "ename" in content:
                 error = ErrorOutput.from_content(content)
             else:
-                error = next(
-                    (o for o in reversed(self._outputs) if isinstance(o, ErrorOutput)), None
-                )
+                error = next((o for o in reversed(outputs) if isinstance(o, ErrorOutput)), None)
         return ExecuteResult(
             status=status or "ok",
             execution_count=content.get("execution_count"),
-            outputs=tuple(self._outputs),
+            outputs=tuple(outputs),
             error=error,
             reply=content,
         )

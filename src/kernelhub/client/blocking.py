@@ -1,0 +1,309 @@
+"""The blocking client: :class:`AsyncKernelClient` driven from a background event loop.
+
+Every method calls the async client's method of the same name through a
+:class:`~kernelhub.client.portal.BlockingPortal`; nothing is implemented twice. Callbacks
+(``on_output``, ``on_input``) run in the caller's thread, so they may block (``input()``) and
+their exceptions reach the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from kernelhub.client.async_client import AsyncKernelClient
+from kernelhub.client.messages import (
+    CommInfoReply,
+    CompleteReply,
+    HistoryReply,
+    InspectReply,
+    IsCompleteReply,
+)
+from kernelhub.client.portal import BlockingPortal
+from kernelhub.client.results import ExecuteResult, InputRequest, Output
+from kernelhub.client.subscription import IOPubSubscription
+from kernelhub.connection import ConnectionInfo
+from kernelhub.errors import KernelTimeoutError
+from kernelhub.protocol import Message, Session
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["BlockingExecution", "BlockingIOPub", "BlockingKernelClient"]
+
+_DONE = object()
+
+
+class BlockingExecution:
+    """A running execution seen from blocking code: iterate for outputs, then ``result``.
+
+    The execution runs as a task on the portal's loop; its outputs and input requests are
+    passed to the iterating thread through a queue on that loop.
+    """
+
+    def __init__(
+        self,
+        portal: BlockingPortal,
+        client: AsyncKernelClient,
+        code: str,
+        on_input: Callable[[InputRequest], str] | None,
+        kwargs: dict[str, Any],
+    ) -> None:
+        self._portal = portal
+        self._user_input = on_input
+        self._result: ExecuteResult | None = None
+        # Queues bind to the loop that first uses them (3.10+): the portal's.
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        if on_input is not None:
+            kwargs["on_input"] = self._ask
+        self._task = portal.start(self._run, client, code, kwargs)
+        self._finished = False
+
+    async def _run(self, client: AsyncKernelClient, code: str, kwargs: dict[str, Any]) -> None:
+        queue = self._queue
+        try:
+            result = await client.execute(code, on_output=queue.put_nowait, **kwargs)
+        except BaseException as exc:
+            queue.put_nowait((_DONE, exc))
+            raise
+        queue.put_nowait((_DONE, result))
+
+    async def _ask(self, request: InputRequest) -> str:
+        # The answer comes from the iterating thread, which may block in input() meanwhile.
+        answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((request, answer))
+        return await answer
+
+    async def _next_event(self) -> Any:
+        return await self._queue.get()
+
+    def __iter__(self) -> Iterator[Output]:
+        return self
+
+    def __next__(self) -> Output:
+        while not self._finished:
+            event = self._portal.call(self._next_event)
+            if isinstance(event, tuple) and event[0] is _DONE:
+                self._finished = True
+                if isinstance(event[1], BaseException):
+                    raise event[1]
+                self._result = event[1]
+                break
+            if isinstance(event, tuple):
+                request, answer = event
+                value = self._user_input(request) if self._user_input else ""
+                self._portal.loop.call_soon_threadsafe(_resolve, answer, value)
+                continue
+            out: Output = event
+            return out
+        raise StopIteration
+
+    @property
+    def result(self) -> ExecuteResult:
+        """The final result, once iteration has ended."""
+        if self._result is None:
+            raise RuntimeError("the execution has not finished: iterate over it first")
+        return self._result
+
+    def close(self) -> None:
+        """Stop listening (the code keeps running in the kernel)."""
+        if not self._finished:
+            self._finished = True
+            self._task.cancel()
+
+    def __enter__(self) -> BlockingExecution:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _resolve(fut: asyncio.Future[str], value: str) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
+class BlockingIOPub:
+    """Every IOPub message, for blocking code: iterate, or :meth:`get` with a timeout."""
+
+    def __init__(self, portal: BlockingPortal, sub: IOPubSubscription) -> None:
+        self._portal = portal
+        self._sub = sub
+
+    def get(self, timeout: float | None = None) -> Message:
+        """The next message; :class:`KernelTimeoutError` if none comes within ``timeout``."""
+
+        async def next_message() -> Message:
+            try:
+                return await asyncio.wait_for(self._sub.__anext__(), timeout)
+            except TimeoutError:
+                raise KernelTimeoutError(f"no IOPub message within {timeout:g} s") from None
+
+        try:
+            return self._portal.call(next_message)
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def __iter__(self) -> Iterator[Message]:
+        return self
+
+    def __next__(self) -> Message:
+        return self.get()
+
+    def close(self) -> None:
+        """Stop receiving messages."""
+        self._portal.call(self._sub.aclose)
+
+    def __enter__(self) -> BlockingIOPub:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class BlockingKernelClient:
+    """The methods of :class:`AsyncKernelClient`, blocking; connected on construction.
+
+    Use ``with BlockingKernelClient(info) as client:`` or call :meth:`close`, which closes the
+    sockets and stops the background thread.
+    """
+
+    def __init__(
+        self,
+        info: ConnectionInfo,
+        *,
+        session: Session | None = None,
+        is_alive: Callable[[], bool] | None = None,
+    ) -> None:
+        self._portal = BlockingPortal()
+        self.client = AsyncKernelClient(info, session=session, is_alive=is_alive)
+        """The async client doing the work, on :attr:`portal`'s loop."""
+        try:
+            self._portal.call(self.client.__aenter__)
+        except BaseException:
+            self._portal.stop()
+            raise
+
+    @property
+    def portal(self) -> BlockingPortal:
+        """The portal whose loop runs the async client."""
+        return self._portal
+
+    def close(self) -> None:
+        """Close the client and stop its thread."""
+        try:
+            if not self.client.closed:
+                self._portal.call(self.client.aclose)
+        finally:
+            self._portal.stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def wait_for_ready(self, timeout: float = 60) -> dict[str, Any]:
+        """See :meth:`AsyncKernelClient.wait_for_ready`."""
+        return self._portal.call(self.client.wait_for_ready, timeout)
+
+    def kernel_info(self, timeout: float | None = None) -> dict[str, Any]:
+        """See :meth:`AsyncKernelClient.kernel_info`."""
+        return self._portal.call(self.client.kernel_info, timeout)
+
+    def shutdown_request(
+        self, restart: bool = False, timeout: float | None = 5
+    ) -> dict[str, Any] | None:
+        """See :meth:`AsyncKernelClient.shutdown_request`."""
+        return self._portal.call(self.client.shutdown_request, restart, timeout)
+
+    def interrupt_request(self, timeout: float | None = 5) -> dict[str, Any] | None:
+        """See :meth:`AsyncKernelClient.interrupt_request`."""
+        return self._portal.call(self.client.interrupt_request, timeout)
+
+    def heartbeat(self, timeout: float = 1) -> bool:
+        """See :meth:`AsyncKernelClient.heartbeat`."""
+        return self._portal.call(self.client.heartbeat, timeout)
+
+    def execute(
+        self,
+        code: str,
+        *,
+        on_output: Callable[[Output], Any] | None = None,
+        on_input: Callable[[InputRequest], str] | None = None,
+        **kwargs: Any,
+    ) -> ExecuteResult:
+        """See :meth:`AsyncKernelClient.execute`; callbacks run in this thread."""
+        if on_output is None and on_input is None:
+            return self._portal.call(self.client.execute, code, **kwargs)
+        with self.stream(code, on_input=on_input, **kwargs) as execution:
+            for out in execution:
+                if on_output is not None:
+                    on_output(out)
+            return execution.result
+
+    def stream(
+        self, code: str, *, on_input: Callable[[InputRequest], str] | None = None, **kwargs: Any
+    ) -> BlockingExecution:
+        """See :meth:`AsyncKernelClient.stream`: iterate over outputs, then ``.result``."""
+        return BlockingExecution(self._portal, self.client, code, on_input, kwargs)
+
+    def complete(self, code: str, cursor_pos: int | None = None, **kw: Any) -> CompleteReply:
+        """See :meth:`AsyncKernelClient.complete`."""
+        return self._portal.call(self.client.complete, code, cursor_pos, **kw)
+
+    def inspect(
+        self, code: str, cursor_pos: int | None = None, detail_level: int = 0, **kw: Any
+    ) -> InspectReply:
+        """See :meth:`AsyncKernelClient.inspect`."""
+        return self._portal.call(self.client.inspect, code, cursor_pos, detail_level, **kw)
+
+    def is_complete(self, code: str, **kw: Any) -> IsCompleteReply:
+        """See :meth:`AsyncKernelClient.is_complete`."""
+        return self._portal.call(self.client.is_complete, code, **kw)
+
+    def history(self, **kw: Any) -> HistoryReply:
+        """See :meth:`AsyncKernelClient.history`."""
+        return self._portal.call(self.client.history, **kw)
+
+    def comm_info(self, target_name: str | None = None, **kw: Any) -> CommInfoReply:
+        """See :meth:`AsyncKernelClient.comm_info`."""
+        return self._portal.call(self.client.comm_info, target_name, **kw)
+
+    def comm_open(self, target_name: str, data: dict[str, Any] | None = None, **kw: Any) -> str:
+        """See :meth:`AsyncKernelClient.comm_open`."""
+        return self._portal.call(self.client.comm_open, target_name, data, **kw)
+
+    def comm_msg(self, comm_id: str, data: dict[str, Any] | None = None, **kw: Any) -> None:
+        """See :meth:`AsyncKernelClient.comm_msg`."""
+        self._portal.call(self.client.comm_msg, comm_id, data, **kw)
+
+    def comm_close(self, comm_id: str, data: dict[str, Any] | None = None, **kw: Any) -> None:
+        """See :meth:`AsyncKernelClient.comm_close`."""
+        self._portal.call(self.client.comm_close, comm_id, data, **kw)
+
+    def request(
+        self, channel: str, msg_type: str, content: dict[str, Any], *, timeout: float | None = None
+    ) -> Message:
+        """See :meth:`AsyncKernelClient.request`."""
+        return self._portal.call(self.client.request, channel, msg_type, content, timeout=timeout)
+
+    def iopub(self, maxsize: int = 10_000) -> BlockingIOPub:
+        """See :meth:`AsyncKernelClient.iopub`."""
+
+        async def subscribe() -> IOPubSubscription:
+            return self.client.iopub(maxsize)
+
+        return BlockingIOPub(self._portal, self._portal.call(subscribe))
+
+    def notify_died(self, reason: str, exit_code: int | None = None) -> None:
+        """See :meth:`AsyncKernelClient.notify_died` (safe from any thread)."""
+        self._portal.loop.call_soon_threadsafe(self.client.notify_died, reason, exit_code)
