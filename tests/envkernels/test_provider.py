@@ -240,3 +240,17 @@ def test_list_shows_env_kernels(world: World) -> None:
     assert by_id["conda/datasci"]["provider"] == "conda"
     assert by_id["conda/datasci"]["metadata"]["environment"]["prefix"] == real(world.datasci)
     assert by_id["conda/datasci-ir"]["language"] == "R"
+
+
+def test_inside_spec_ids_are_unique_among_themselves(world: World) -> None:
+    from tests.envs.layouts import make_conda_env
+
+    other = make_conda_env(world.conda_root / "envs" / "datasci-x", "3.11.7", root=world.conda_root)
+    envs_txt = world.home / ".conda" / "environments.txt"
+    envs_txt.write_text(envs_txt.read_text() + f"{other}\n")
+    make_kernelspec(world.datasci, "x-y", R_ARGV, "R")  # conda/datasci-x-y
+    make_kernelspec(other, "y", R_ARGV, "R")  # conda/datasci-x-y as well
+    found = list(world.provider().find(include_hidden=True))
+    ids = [k.id for k in found]
+    assert len(ids) == len(set(ids))
+    assert {"conda/datasci-x-y", "conda/datasci-x--y"} <= set(ids)

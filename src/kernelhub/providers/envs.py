@@ -170,7 +170,7 @@ class EnvProvider:
                 name = os.path.basename(spec_dir).lower()
                 spec = reader.read(os.path.join(spec_dir, "kernel.json"), name, spec_dir)
                 built = memo.inside.get(spec_dir)
-                if built is not None and built[0] is spec:
+                if built is not None and built[0] is spec and built[1].id.lower() not in taken:
                     inside = built[1]
                 else:
                     inside = inside_spec_type(
@@ -183,6 +183,7 @@ class EnvProvider:
                         taken=taken,
                     )
                     memo.inside[spec_dir] = (spec, inside)
+                taken.add(inside.id.lower())
                 if include_hidden or inside.status in ("ok", "stale"):
                     yield inside
 

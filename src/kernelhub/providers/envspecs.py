@@ -3,10 +3,11 @@
 A conda environment with r-irkernel holds ``<prefix>/share/jupyter/kernels/ir``; a venv with
 ipykernel holds ipykernel's own ``python3``. Each becomes a kernel type with id
 ``<environment id>-<spec name>`` (``conda/datasci-ir``), or ``<environment id>--<spec name>``
-when an environment already has the first id. Such a spec runs inside its environment:
-``python`` in argv[0] means the environment's interpreter, any other bare program name is
-looked up with the PATH the kernel will get (the environment's bin directories first), and
-the result is written into argv as an absolute path so that nothing depends on a shell.
+when an environment (or an earlier spec) already has the first id. Such a spec runs inside
+its environment: ``python`` in argv[0] means the environment's interpreter, any other bare
+program name is looked up with the PATH the kernel will get (the environment's bin
+directories first), and the result is written into argv as an absolute path so that nothing
+depends on a shell.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def inside_spec_type(
     """The kernel type of the kernelspec at ``spec_dir`` inside ``env``.
 
     ``activation`` is the environment's activation delta, ``environment`` its metadata
-    record, ``taken`` the (lower-cased) ids of every environment, ``registered`` the
+    record, ``taken`` the (lower-cased) ids already in use, ``registered`` the
     registered kernelspecs (a spec also registered as ``spec/...`` with the same program is
     ``shadowed``, as is ipykernel's own spec, which is ``env``'s kernel again).
     """
@@ -127,8 +128,10 @@ def inside_spec_type(
     name = os.path.basename(spec_dir).lower()
     group, _, env_name = env.id.partition("/")
     type_name = f"{env_name}-{safe_name(name)}"
-    if f"{group}/{type_name}".lower() in taken:
-        type_name = f"{env_name}--{safe_name(name)}"
+    n = 1
+    while f"{group}/{type_name}".lower() in taken:
+        type_name = f"{env_name}--{safe_name(name)}" + (f"-{n}" if n > 1 else "")
+        n += 1
     label = f"({env.kind}: {env.name})"
     metadata: dict[str, Any] = {"environment": dict(environment)}
     common: dict[str, Any] = {
