@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kernelhub import environ as kernelhub_environ
@@ -80,18 +79,27 @@ def _install_hint(env: Environment) -> str:
         return str(exc)
 
 
-@dataclass
 class _Memo:
-    """What one discovery result gives, for one base environment and set of registered specs."""
+    """What one discovery result gives, for one base environment and set of registered specs.
 
-    discovery: Discovery
-    base: dict[str, str]
-    same: dict[str, tuple[str, ...]]
-    registered: _Registered
-    types: dict[str, KernelType] = field(default_factory=dict)
-    # spec dir -> (the parsed spec it was built from, the type)
-    inside: dict[str, tuple[object, KernelType]] = field(default_factory=dict)
-    deltas: dict[str, dict[str, str]] = field(default_factory=dict)
+    (A plain class: a dataclass costs more to create at import than this module's listing.)
+    """
+
+    def __init__(
+        self,
+        discovery: Discovery,
+        base: dict[str, str],
+        same: dict[str, tuple[str, ...]],
+        registered: _Registered,
+    ) -> None:
+        self.discovery = discovery
+        self.base = base
+        self.same = same
+        self.registered = registered
+        self.types: dict[str, KernelType] = {}
+        # spec dir -> (the parsed spec it was built from, the type)
+        self.inside: dict[str, tuple[object, KernelType]] = {}
+        self.deltas: dict[str, dict[str, str]] = {}
 
     def delta(self, env: Environment) -> dict[str, str]:
         """The activation delta of ``env`` over :attr:`base`, computed once."""

@@ -13,7 +13,6 @@ depends on a shell.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -24,11 +23,15 @@ if TYPE_CHECKING:
     from kernelhub.envs import Environment
     from kernelhub.specs import KernelSpec
 
-__all__ = ["PYTHON_ARGV0", "Registered", "SpecReader", "inside_spec_type", "same_program"]
+__all__ = [
+    "Registered",
+    "SpecReader",
+    "inside_spec_type",
+    "is_python_argv0",
+    "is_python_program",
+    "same_program",
+]
 
-#: The argv[0] values the launcher replaces with the kernel type's interpreter.
-PYTHON_ARGV0 = re.compile(r"^python(3(\.\d+)?)?$")
-_PYTHON_FILE = re.compile(r"^python(\d(\.\d+)?t?)?(\.exe)?$", re.IGNORECASE)
 # The argv of ipykernel's own python3 spec: inside an env it is that env's kernel again.
 _IPYKERNEL_TAILS = frozenset(
     {
@@ -41,11 +44,30 @@ _IPYKERNEL_TAILS = frozenset(
 Registered = Mapping[str, tuple[str, "str | None", bool]]
 
 
+def is_python_argv0(argv0: str) -> bool:
+    """Whether the launcher replaces ``argv0`` with the kernel type's interpreter: ``python``,
+    ``python3`` or ``python3.X``."""
+    if argv0 in ("python", "python3"):
+        return True
+    head, dot, minor = argv0.partition(".")
+    return head == "python3" and bool(dot) and minor.isdigit()
+
+
+def _is_python_file(name: str) -> bool:
+    # python, python3, python3.12, python3.13t, python.exe (string tests: a regex costs more
+    # to compile than every listing spends matching)
+    rest = name.lower().removesuffix(".exe").removeprefix("python")
+    if rest == name.lower().removesuffix(".exe"):
+        return False
+    parts = rest.removesuffix("t").split(".") if rest else []
+    return len(parts) <= 2 and all(p.isdigit() for p in parts)
+
+
 def is_python_program(argv0: str, executable: str | None) -> bool:
     """Whether a kernel whose argv[0] is ``argv0`` (resolved: ``executable``) runs Python."""
-    if PYTHON_ARGV0.match(argv0):
+    if is_python_argv0(argv0):
         return True
-    return executable is not None and _PYTHON_FILE.match(os.path.basename(executable)) is not None
+    return executable is not None and _is_python_file(os.path.basename(executable))
 
 
 def same_program(a: str, b: str | None) -> bool:
@@ -92,7 +114,7 @@ def _resolve_argv(
     """argv with argv[0] made absolute for ``env``, and the program that will run (or None)."""
     out = list(argv)
     program = argv[0].replace("{resource_dir}", resource_dir)
-    if PYTHON_ARGV0.match(program):
+    if is_python_argv0(program):
         if env.executable is None or env.status != "ok":
             return out, None
         out[0] = env.executable
