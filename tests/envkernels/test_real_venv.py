@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import importlib.util
 import os
 import site
 import subprocess
@@ -65,13 +66,21 @@ async def _run_in(kernel: KernelType) -> tuple[list[str], ExecuteResult]:
     return result.text.splitlines(), shell
 
 
+@pytest.fixture(scope="module")
+def workon(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A virtualenvwrapper ``WORKON_HOME`` holding one real venv, ``realkernel``."""
+    root = tmp_path_factory.mktemp("workon")
+    _make_venv(root / "realkernel")
+    return root
+
+
 @pytest.mark.timeout(300)
 def test_real_venv_kernel_runs_in_the_venv_and_pip_is_the_venvs(
-    jupyter_dirs: JupyterDirs, tmp_path: Path
+    jupyter_dirs: JupyterDirs, tmp_path: Path, workon: Path
 ) -> None:
-    venv = _make_venv(jupyter_dirs.home / ".virtualenvs" / "realkernel")
+    venv = workon / "realkernel"
     provider = EnvProvider(
-        environ={"HOME": str(jupyter_dirs.home)},
+        environ={"HOME": str(jupyter_dirs.home), "WORKON_HOME": str(workon)},
         cwd=str(tmp_path),
         system=SystemRoots.none(),
         registry=SpecRegistry([]),
@@ -87,3 +96,28 @@ def test_real_venv_kernel_runs_in_the_venv_and_pip_is_the_venvs(
     assert shell.status == "ok", shell
     # "pip 24.0 from <venv>/lib/python3.X/site-packages/pip (python 3.X)"
     assert f"from {venv}" in shell.text or f"from {real}" in shell.text, shell.text
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(
+    importlib.util.find_spec("kernelhub.cli.run") is None,
+    reason="`kernelhub run` (src/kernelhub/cli/run.py) is not in the tree yet",
+)
+def test_kernelhub_run_in_a_real_venv(tmp_path: Path, workon: Path) -> None:
+    venv = workon / "realkernel"
+    env = {**os.environ, "WORKON_HOME": str(workon)}
+    env.pop("VIRTUAL_ENV", None)
+    code = "import shutil, sys; print(sys.prefix); print(shutil.which('pip'))"
+    done = subprocess.run(
+        [sys.executable, "-m", "kernelhub", "run", "venv/realkernel", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    prefix, pip = done.stdout.strip().splitlines()[-2:]
+    assert os.path.realpath(prefix) == os.path.realpath(venv)
+    assert pip == str(venv / "bin" / "pip")
