@@ -125,8 +125,8 @@ def run(args: argparse.Namespace) -> int:
     if target is not None:
         if args.source or argv:
             raise SpecError(
-                f"--env {target!r} registers a Python environment; give no directory and no "
-                "command line with it"
+                f"--env {target!r} has no '=', so it names a Python environment to register, "
+                "which takes no directory and no command line; a variable is --env KEY=VALUE"
             )
         return _install_env(args, target, parse_env(variables))
     if args.with_ipykernel:

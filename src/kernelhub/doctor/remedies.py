@@ -27,7 +27,8 @@ __all__ = ["failure_reason", "install_ipykernel", "ipykernel_command"]
 _FAILURES = (
     (
         ("No module named pip",),
-        "the environment has no pip and uv is not on PATH (add pip with `python -m ensurepip`)",
+        "the environment has no pip and uv is not on PATH "
+        "(add pip with `python -m ensurepip` run in it, or put uv on PATH)",
     ),
     (("Read-only file system", "[Errno 30]"), "the environment is on a read-only file system"),
     (("Permission denied", "[Errno 13]"), "no permission to write into the environment"),
