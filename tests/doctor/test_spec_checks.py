@@ -194,3 +194,28 @@ def test_distinct_display_names_are_fine(lab: Lab) -> None:
     lab.spec(lab.user, "a", [sys.executable, *LAUNCH], display_name="A")
     lab.spec(lab.user, "b", [sys.executable, *LAUNCH], display_name="B")
     assert lab.findings("display-name-duplicate") == []
+
+
+def _jupyter_in(lab: Lab, env: Path) -> None:
+    """A ``jupyter`` command on the lab's PATH whose ``#!`` names ``env``'s python."""
+    exe = fake_python(env)
+    bindir = lab.root / "jupyterbin"
+    bindir.mkdir()
+    script = bindir / "jupyter"
+    script.write_text(f"#!{exe}\nimport sys\n")
+    script.chmod(0o755)
+    lab.environ["PATH"] = f"{bindir}{os.pathsep}{lab.environ['PATH']}"
+
+
+def test_a_python3_spec_is_judged_against_the_environment_jupyter_runs_in(lab: Lab) -> None:
+    _jupyter_in(lab, lab.root / "jupyterenv")
+    lab.spec(lab.user, "python3", [sys.executable, *LAUNCH])
+    (finding,) = lab.findings("python3-elsewhere")
+    assert "`jupyter` runs in" in finding.message
+    assert str(lab.root / "jupyterenv") in finding.message
+
+
+def test_the_native_kernel_is_not_judged_against_jupyters_environment(lab: Lab) -> None:
+    # jupyter has a native python3 of its own; kernelhub's is only about kernelhub.
+    _jupyter_in(lab, lab.root / "jupyterenv")
+    assert lab.findings("python3-elsewhere") == []

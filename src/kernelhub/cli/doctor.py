@@ -9,6 +9,11 @@ Safe fixes: remove a stale kernelspec, pin a bare `python` argv[0] to the interp
 means now, chmod the runtime directory (0700) and connection files (0600), remove connection
 files no running process uses. Nothing else is changed; every other finding gets a hint.
 
+--json prints {"findings": [...], "counts": {"error": N, "warning": N, "info": N}}; each
+finding is {"code", "severity", "subject", "message", "hint", "fix"}, and fix is null or
+{"action", "path", "description", "before", "after"}. With --fix --yes it adds "fixes"
+([{"code", "subject", "ok", "message"}]) and "remaining" (the findings after fixing).
+
 Exit status: 0 when nothing worse than information was found (with --fix: nothing is left
 after fixing); 1 when errors or warnings were found or remain, a fix failed, or the fixes
 were not confirmed; 2 for a usage error.

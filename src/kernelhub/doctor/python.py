@@ -50,12 +50,19 @@ def _jupyter_interpreter(path: str) -> str | None:
     return None
 
 
+def _active(ctx: Context) -> tuple[str, str] | None:
+    """The environment the user has activated, and the variable that says so."""
+    for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        if ctx.environ.get(variable):
+            return os.path.realpath(ctx.environ[variable]), f"the active {variable}"
+    return None
+
+
 def _expected(ctx: Context) -> tuple[str, str]:
     """The environment a user probably means by ``python3``, and why."""
-    if ctx.environ.get("VIRTUAL_ENV"):
-        return os.path.realpath(ctx.environ["VIRTUAL_ENV"]), "the active VIRTUAL_ENV"
-    if ctx.environ.get("CONDA_PREFIX"):
-        return os.path.realpath(ctx.environ["CONDA_PREFIX"]), "the active CONDA_PREFIX"
+    active = _active(ctx)
+    if active is not None:
+        return active
     jupyter = _jupyter_interpreter(ctx.environ.get("PATH", ""))
     if jupyter is not None:
         return env_prefix(jupyter), f"the environment `jupyter` runs in ({jupyter})"
@@ -63,9 +70,16 @@ def _expected(ctx: Context) -> tuple[str, str]:
 
 
 def python3_elsewhere(ctx: Context) -> list[Finding]:
-    """The ``python3`` kernel runs another environment than the one the user has active."""
+    """The ``python3`` kernel runs another environment than the one the user probably means.
+
+    That is the active environment, else the one ``jupyter`` runs in, else kernelhub's.
+    The native kernel (no kernelspec directory: kernelhub's own interpreter) is only held
+    against an active environment: jupyter has a native kernel of its own.
+    """
     entry = next((e for e in _valid(ctx) if e.name == "python3"), None)
     if entry is None or entry.executable is None:
+        return []
+    if entry.kernel_file is None and _active(ctx) is None:
         return []
     expected, why = _expected(ctx)
     actual = env_prefix(entry.executable)
