@@ -164,3 +164,12 @@ def test_fix_json_needs_yes(jupyter_dirs: JupyterDirs, tmp_path: Path) -> None:
     doc = json.loads(result.stdout)
     assert [f["ok"] for f in doc["fixes"]] == [True]
     assert [f["code"] for f in doc["remaining"] if f["severity"] != "info"] == []
+
+
+def test_help_documents_the_exit_status_and_the_json_schema(tmp_path: Path) -> None:
+    result = kh("doctor", "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "Exit status: 0 when nothing worse than information was found" in text
+    assert '"findings"' in text
+    assert '"counts"' in text

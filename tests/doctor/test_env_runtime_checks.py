@@ -157,3 +157,9 @@ def test_a_real_kernels_connection_file_is_in_use(lab: Lab) -> None:
         proc.wait(timeout=30)
     assert not in_use(str(path))
     assert [f.subject for f in lab.findings("connection-file-dead", min_age=0)] == [str(path)]
+
+
+def test_a_missing_runtime_directory_is_not_a_problem(lab: Lab) -> None:
+    lab.runtime.rmdir()
+    found = lab.findings()
+    assert not [f for f in found if f.code.startswith(("runtime-", "connection-"))]

@@ -274,3 +274,32 @@ finally:
     kc.stop_channels()
     km.shutdown_kernel(now=True)
 """
+
+
+def test_a_conda_environment_gets_condas_variables(
+    jupyter_dirs: JupyterDirs, tmp_path: Path
+) -> None:
+    from tests.envs.layouts import make_conda_env, make_conda_root
+
+    root = make_conda_root(tmp_path / "miniforge3")
+    prefix = make_conda_env(root / "envs" / "datasci", "3.11.7", packages={"ipykernel": "6.29.5"})
+    result = kh("install", "--env", str(prefix), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = kernel_json(jupyter_dirs.user_kernels, "conda-datasci")
+    assert data["display_name"] == "Python 3.11 (conda: datasci)"
+    assert data["argv"] == [str(prefix / "bin" / "python"), *LAUNCH]
+    env = data["env"]
+    assert isinstance(env, dict)
+    assert env["CONDA_PREFIX"] == str(prefix)
+    assert env["CONDA_DEFAULT_ENV"] == "datasci"
+    assert "VIRTUAL_ENV" not in env
+    assert env["PATH"].startswith(f"{prefix / 'bin'}")
+    assert env["PATH"].endswith("${PATH}")
+
+
+def test_with_ipykernel_for_conda_needs_conda_on_path(tmp_path: Path) -> None:
+    from tests.envs.layouts import make_conda_env
+
+    prefix = make_conda_env(tmp_path / "envs" / "bare", "3.11.7")
+    result = kh("install", "--env", str(prefix), "--with-ipykernel", cwd=tmp_path)
+    assert_one_line_error(result, "'conda' is not on PATH", f"conda install -p {prefix} ipykernel")
