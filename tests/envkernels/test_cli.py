@@ -211,3 +211,14 @@ def test_broken_env_kernel_is_explained(world: World) -> None:
     assert got["runs"] == "(not found)"
     assert got["status"] == "stale"
     assert "dangling symlink" in result.stdout
+
+
+def test_check_in_a_broken_env_says_why_there_is_no_command(world: World) -> None:
+    result = world.kh("check", "venv/dangling", "numpy", "--json")
+    assert result.returncode == 1, result.stderr
+    data = json.loads(result.stdout)
+    assert data["install_command"] is None
+    assert "no Python interpreter" in data["install_problem"]
+    text = world.kh("check", "venv/dangling", "numpy")
+    assert text.returncode == 1
+    assert "cannot install into venv/dangling" in text.stdout

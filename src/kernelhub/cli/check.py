@@ -6,7 +6,9 @@ kernel's environment (``conda install -p PREFIX ...``, ``uv pip install --python
 ``/path/bin/python -m pip install ...``). Only metadata files are read; nothing is imported.
 
 Exit status: 0 when every package is installed, 1 when any is missing (1 is also the status
-of every error, which goes to stderr as one ``kernelhub: error:`` line).
+of every error, which goes to stderr as one ``kernelhub: error:`` line). When the
+environment is broken (its interpreter is gone), ``install_problem`` says why there is no
+command.
 """
 
 from __future__ import annotations
@@ -103,13 +105,20 @@ def check(kernel_id: str, requirements: list[str]) -> dict[str, Any]:
                 "elsewhere": [] if version else _elsewhere(found.discovery, env, name),
             }
         )
-    command = install_command(env, missing) if missing else None
+    command: list[str] | None = None
+    problem: str | None = None
+    if missing:
+        try:
+            command = install_command(env, missing)
+        except EnvError as exc:  # a broken environment: say why instead of a command
+            problem = str(exc)
     return {
         "kernel": found.kernel.id,
         "environment": env.to_json(),
         "packages": packages,
         "all_installed": not missing,
         "install_command": command,
+        "install_problem": problem,
     }
 
 
@@ -120,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(result)
         return 0 if result["all_installed"] else 1
     env = result["environment"]
-    print(f"kernel {result['kernel']} runs {env['executable']} ({env['id']}, {env['prefix']})")
+    runs = env["executable"] or "no interpreter"
+    print(f"kernel {result['kernel']} runs {runs} ({env['id']}, {env['prefix']})")
     rows = []
     for pkg in result["packages"]:
         where = ", ".join(f"{o['id']} ({o['version']})" for o in pkg["elsewhere"])
@@ -132,5 +142,6 @@ def run(args: argparse.Namespace) -> int:
     if result["install_command"]:
         print(f"\nto install what is missing into {env['id']}, run:")
         print(shlex.join(result["install_command"]))
-        return 1
-    return 0
+    elif result["install_problem"]:
+        print(f"\ncannot install into {env['id']}: {result['install_problem']}")
+    return 0 if result["all_installed"] else 1
