@@ -1,9 +1,8 @@
 """A hermetic world of environments under the temporary HOME, for the provider and the CLI.
 
 Nothing of the machine leaks in: discovery gets the world's own variables and no system-wide
-places; the CLI runs in a subprocess whose HOME, PATH and working directory are the world's
-(system-wide places such as /usr/bin are still searched there, so CLI tests assert only on
-the environments built here, by id).
+places; the CLI runs in a subprocess whose HOME, PATH and working directory are the world's,
+with the system-wide places replaced by none (see :meth:`World.kh`).
 """
 
 from __future__ import annotations
@@ -99,10 +98,16 @@ class World:
                     os.utime(os.path.join(dirpath, name), (then, then), follow_symlinks=False)
                 os.utime(dirpath, (then, then))
 
-    def kh(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run ``python -m kernelhub ARGS`` as a user in this world would."""
+    def kh(self, *args: str, system: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run the ``kernelhub`` command as a user in this world would.
+
+        Unless ``system``, the machine's system-wide places (``/opt/conda``, ``/usr/bin``) are
+        replaced with none, so that an ``/opt/conda/envs/datasci`` here cannot take the
+        world's ids; with ``system``, this is exactly ``python -m kernelhub ARGS``.
+        """
+        entry = ["-m", "kernelhub"] if system else ["-c", _HERMETIC_MAIN]
         return subprocess.run(
-            [sys.executable, "-m", "kernelhub", *args],
+            [sys.executable, *entry, *args],
             capture_output=True,
             text=True,
             timeout=60,
@@ -110,6 +115,16 @@ class World:
             env=self.cli_env(),
             cwd=self.cwd,
         )
+
+
+# The CLI's own main(), with SystemRoots.default() searching no system-wide place.
+_HERMETIC_MAIN = """
+import sys
+from kernelhub.envs.settings import SystemRoots
+SystemRoots.default = classmethod(lambda cls: cls())
+from kernelhub.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
 
 
 def write_spec(kernels: Path, name: str, argv: list[str], **extra: object) -> Path:

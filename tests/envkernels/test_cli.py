@@ -1,7 +1,8 @@
 """``kernelhub envs``, ``which`` and ``check`` as a user runs them, in a subprocess.
 
-The subprocess sees the world's HOME, PATH and working directory; system-wide places (such
-as /usr/bin) are still searched by the real CLI, so assertions are on the world's ids only.
+The subprocess sees the world's HOME, PATH and working directory and no system-wide place
+(``World.kh``); one test runs plain ``python -m kernelhub`` with the machine's system-wide
+places searched too, and asserts on the world's ids only.
 """
 
 from __future__ import annotations
@@ -222,3 +223,11 @@ def test_check_in_a_broken_env_says_why_there_is_no_command(world: World) -> Non
     text = world.kh("check", "venv/dangling", "numpy")
     assert text.returncode == 1
     assert "cannot install into venv/dangling" in text.stdout
+
+
+def test_plain_python_m_kernelhub_finds_the_world_too(world: World) -> None:
+    result = world.kh("envs", "--json", system=True)
+    assert result.returncode == 0, result.stderr
+    prefixes = {e["prefix"]: e for e in json.loads(result.stdout)}
+    assert prefixes[real(world.datasci)]["ipykernel_version"] == "7.4.0"
+    assert prefixes[real(world.myproject)]["kind"] == "venv"
