@@ -117,6 +117,8 @@ def test_kernelspecs_inside_environments(world: World) -> None:
     assert ir.metadata["environment"]["id"] == "conda/datasci"
     # ipykernel's own python3 spec inside the env is the env's kernel again: hidden.
     assert "conda/datasci-python3" not in types
+    assert types["conda/datasci"].resource_dir == os.path.dirname(ir.resource_dir) + "/python3"
+    assert "kernel.json" in types["conda/datasci"].resources
     dup = world.types(include_hidden=True)["conda/datasci-python3"]
     assert dup.status == "shadowed"
     assert dup.diagnostics == ("the same kernel as conda/datasci",)

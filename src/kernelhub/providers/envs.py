@@ -21,10 +21,12 @@ default, as stale kernelspecs are). With ``include_hidden`` also ``invalid`` for
 without ipykernel (their diagnostics say how to install it) and unreadable kernel.json files,
 and ``shadowed`` for inside specs that duplicate another kernel type.
 
-``metadata`` is ``{"environment": {"id", "kind", "name", "prefix", "python_version",
-"ipykernel_version"}}``, plus ``"same_interpreter_as": ["spec/py311", ...]`` listing the
-registered kernelspecs that run the same Python environment (same ``sys.prefix``, see
-:func:`kernelhub.envs.owner.interpreter_prefix`): one environment, not two unrelated kernels.
+``resource_dir`` is ipykernel's own ``python3`` spec directory inside the environment, when
+there is one, for its logos. ``metadata`` is ``{"environment": {"id", "kind", "name",
+"prefix", "python_version", "ipykernel_version"}}``, plus ``"same_interpreter_as":
+["spec/py311", ...]`` listing the registered kernelspecs that run the same Python environment
+(same ``sys.prefix``, see :func:`kernelhub.envs.owner.interpreter_prefix`): one environment,
+not two unrelated kernels.
 """
 
 from __future__ import annotations
@@ -259,6 +261,13 @@ class EnvProvider:
             metadata["same_interpreter_as"] = list(same)
         group, _, name = env.id.partition("/")
         exe = env.executable or os.path.join(env.prefix, "bin", "python")
+        # ipykernel installs its logos with its own python3 spec: frontends show them.
+        logos = next((d for d in env.kernelspec_dirs if os.path.basename(d) == "python3"), None)
+        resources: tuple[str, ...] = ()
+        if logos is not None:
+            from kernelhub.specs.resources import list_resources
+
+            resources = list_resources(logos)
         return KernelType(
             id=env.id,
             provider=group,
@@ -267,6 +276,8 @@ class EnvProvider:
             language="python",
             argv=(exe, "-m", "ipykernel_launcher", "-f", "{connection_file}"),
             env=memo.delta(env),
+            resource_dir=logos,
+            resources=resources,
             executable=env.executable if env.status == "ok" else None,
             interpreter=env.executable,
             metadata=metadata,
