@@ -219,63 +219,6 @@ def test_failure_reasons_from_installer_output() -> None:
     )
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_with_ipykernel_installs_it_for_real_with_pip(
-    jupyter_dirs: JupyterDirs, tmp_path: Path
-) -> None:
-    venv = make_venv(tmp_path / "real", ipykernel=False, pip=True)
-    result = kh("install", "--env", str(venv), "--with-ipykernel", cwd=tmp_path, timeout=280)
-    if result.returncode != 0 and "cannot reach the package index" in result.stderr:
-        pytest.skip(f"no network to PyPI: {result.stderr.strip().splitlines()[-1]}")
-    assert result.returncode == 0, result.stderr
-    assert f"{venv}/bin/python -m pip install ipykernel" in result.stderr
-    assert "Successfully installed" in result.stderr  # pip's progress was streamed
-    data = kernel_json(jupyter_dirs.user_kernels, "venv-real")
-    assert data["argv"] == [str(venv / "bin" / "python"), *LAUNCH]
-    found = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import ipykernel; print(ipykernel.__file__)"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert found.stdout.startswith(str(venv))
-    # jupyter_client starts it with the environment's variables and ${PATH} expanded.
-    seen = subprocess.run(
-        [sys.executable, "-c", _RUN_IN_KERNEL, "venv-real"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert seen.returncode == 0, seen.stderr
-    prefix, virtual_env, path = json.loads(seen.stdout.strip().splitlines()[-1])
-    assert prefix == virtual_env == str(venv)
-    assert path.split(os.pathsep)[0] == str(venv / "bin")
-    assert "${PATH}" not in path
-    assert os.environ["PATH"] in path  # the launcher's PATH follows the environment's bin
-
-
-_RUN_IN_KERNEL = """
-import json, sys
-from jupyter_client.manager import start_new_kernel
-km, kc = start_new_kernel(kernel_name=sys.argv[1], startup_timeout=60)
-try:
-    code = "import json, os, sys; print(json.dumps([sys.prefix, os.environ['VIRTUAL_ENV'], "
-    code += "os.environ['PATH']]))"
-    out = []
-    def hook(msg):
-        if msg["msg_type"] == "stream":
-            out.append(msg["content"]["text"])
-    kc.execute_interactive(code, timeout=60, output_hook=hook)
-    print("".join(out).strip())
-finally:
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
-"""
-
-
 def test_a_conda_environment_gets_condas_variables(
     jupyter_dirs: JupyterDirs, tmp_path: Path
 ) -> None:
