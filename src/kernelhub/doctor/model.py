@@ -11,7 +11,7 @@ kernel.json still holding the argv[0] that was shown). Anything that needs judge
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from kernelhub.envs import Discovery
@@ -106,7 +106,9 @@ class Context:
     ``CONDA_PREFIX``, ``PATH``); ``interpreter``/``prefix`` the Python kernelhub runs in (what
     ``python3`` means to jupyter_client running here); ``runtime_dir`` where connection files
     live; connection files younger than ``min_age`` seconds are never called dead (a kernel
-    may be about to start on them).
+    may be about to start on them). ``home`` is where a user site-packages is looked for;
+    ``user_kernel_dir`` is where ``--user`` specs go (its parent is not an environment);
+    ``uv`` is uv's path when it is on PATH (install hints then use it).
     """
 
     entries: tuple[SpecEntry, ...]
@@ -118,4 +120,4 @@ class Context:
     home: str
     min_age: float = 5.0
     user_kernel_dir: str = ""
-    uv: str | None = field(default=None)
+    uv: str | None = None
