@@ -39,7 +39,9 @@ ADDRESS_RETRIES = 4
 #: (ipykernel: ~0.4 s of imports and set-up); thirty starts at once share the cores with
 #: constant switching and cache misses (each costs ~30 % more CPU), and the first kernel is
 #: ready only when nearly all are. A few at a time finish sooner, all of them and each one.
-START_CONCURRENCY = (os.cpu_count() or 1) + 1
+#: Two per core, not one: a kernel also waits (for the disk, for us), and on a machine shared
+#: with other work the scheduler's share is per runnable process.
+START_CONCURRENCY = 2 * (os.cpu_count() or 1)
 
 _slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
