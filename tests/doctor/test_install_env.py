@@ -76,9 +76,14 @@ def test_install_by_path_writes_the_documented_spec(
     jupyter_dirs: JupyterDirs, project: Path, tmp_path: Path
 ) -> None:
     venv = project / ".venv"
+    resources = venv / "lib" / f"python{XY}" / "site-packages" / "ipykernel" / "resources"
+    resources.mkdir(parents=True)
+    (resources / "logo-32x32.png").write_bytes(b"\x89PNG fake")
     result = kh("install", "--env", str(venv), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert str(jupyter_dirs.user_kernels / "venv-myproj") in result.stdout
+    logo = jupyter_dirs.user_kernels / "venv-myproj" / "logo-32x32.png"
+    assert logo.read_bytes() == b"\x89PNG fake"  # ipykernel's logos come along
     data = kernel_json(jupyter_dirs.user_kernels, "venv-myproj")
     assert data["argv"] == [str(venv / "bin" / "python"), *LAUNCH]
     assert data["display_name"] == f"Python {XY} (venv: myproj)"

@@ -28,6 +28,7 @@ def test_with_ipykernel_installs_it_for_real_with_pip(
     assert f"{venv}/bin/python -m pip install ipykernel" in result.stderr
     assert "Successfully installed" in result.stderr  # pip's progress was streamed
     data = kernel_json(jupyter_dirs.user_kernels, "venv-real")
+    assert (jupyter_dirs.user_kernels / "venv-real" / "logo-64x64.png").is_file()
     assert data["argv"] == [str(venv / "bin" / "python"), *LAUNCH]
     found = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import ipykernel; print(ipykernel.__file__)"],

@@ -219,6 +219,7 @@ def kernel_json(env: Environment, display_name: str | None) -> dict[str, Any]:
 
 def _logos(env: Environment, dest: str) -> None:
     """Copy ipykernel's logos from the environment, as ``ipykernel install`` does."""
+    import contextlib
     import shutil
 
     from kernelhub.envs.packages import site_packages
@@ -226,9 +227,11 @@ def _logos(env: Environment, dest: str) -> None:
     for site in site_packages(env):
         resources = os.path.join(site, "ipykernel", "resources")
         if os.path.isdir(resources):
-            for name in os.listdir(resources):
-                if name.startswith("logo-"):
-                    shutil.copyfile(os.path.join(resources, name), os.path.join(dest, name))
+            # Logos are decoration: an unreadable one must not stop the registration.
+            with contextlib.suppress(OSError):
+                for name in os.listdir(resources):
+                    if name.startswith("logo-"):
+                        shutil.copyfile(os.path.join(resources, name), os.path.join(dest, name))
             return
 
 
