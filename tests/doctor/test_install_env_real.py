@@ -71,3 +71,27 @@ finally:
     kc.stop_channels()
     km.shutdown_kernel(now=True)
 """
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_with_ipykernel_uses_uv_when_it_is_on_path(
+    jupyter_dirs: JupyterDirs, tmp_path: Path
+) -> None:
+    uv_dir = os.path.dirname(sys.executable)  # kernelhub's test extras install uv here
+    if not os.path.isfile(os.path.join(uv_dir, "uv")):
+        pytest.skip("uv is not installed next to the test interpreter")
+    venv = make_venv(tmp_path / "viauv", ipykernel=False)  # no pip at all: uv needs none
+    path = os.pathsep.join([uv_dir, "/usr/bin", "/bin"])
+    result = kh(
+        "install", "--env", str(venv), "--with-ipykernel", cwd=tmp_path, path=path, timeout=280
+    )
+    if result.returncode != 0 and "cannot reach the package index" in result.stderr:
+        pytest.skip(f"no network to PyPI: {result.stderr.strip().splitlines()[-1]}")
+    assert result.returncode == 0, result.stderr
+    assert f"uv pip install --python {venv}/bin/python ipykernel" in result.stderr
+    assert "+ ipykernel==" in result.stderr  # uv's progress was streamed
+    assert kernel_json(jupyter_dirs.user_kernels, "venv-viauv")["argv"] == [
+        str(venv / "bin" / "python"),
+        *LAUNCH,
+    ]
