@@ -104,7 +104,7 @@ def test_dead_connection_files_are_found_live_and_young_ones_are_not(
     age(dead)
     age(live)
     hold(holder, live)
-    found = lab.findings("connection-file-dead")
+    found = lab.findings("connection-file-dead", min_age=600)  # young: minutes, not ticks
     assert [f.subject for f in found] == [str(dead)]
     assert found[0].fix is not None
     assert found[0].fix.apply() == f"removed {dead}"
