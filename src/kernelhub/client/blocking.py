@@ -182,6 +182,7 @@ class BlockingKernelClient:
         is_alive: Callable[[], bool] | None = None,
     ) -> None:
         self._portal = BlockingPortal()
+        self._owns_portal = True
         self.client = AsyncKernelClient(info, session=session, is_alive=is_alive)
         """The async client doing the work, on :attr:`portal`'s loop."""
         try:
@@ -189,6 +190,18 @@ class BlockingKernelClient:
         except BaseException:
             self._portal.stop()
             raise
+
+    @classmethod
+    def wrap(cls, client: AsyncKernelClient, portal: BlockingPortal) -> BlockingKernelClient:
+        """A blocking view of an open ``client`` that lives on ``portal``'s loop.
+
+        :meth:`close` then closes the client but leaves the portal to its owner.
+        """
+        self = cls.__new__(cls)
+        self._portal = portal
+        self._owns_portal = False
+        self.client = client
+        return self
 
     @property
     def portal(self) -> BlockingPortal:
@@ -201,7 +214,8 @@ class BlockingKernelClient:
             if not self.client.closed:
                 self._portal.call(self.client.aclose)
         finally:
-            self._portal.stop()
+            if self._owns_portal:
+                self._portal.stop()
 
     def __enter__(self) -> Self:
         return self
