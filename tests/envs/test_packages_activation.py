@@ -175,3 +175,13 @@ def test_install_command_needs_an_interpreter(setup: Setup) -> None:
     env = _env(setup, "venv/empty")
     with pytest.raises(EnvError, match=r"venv/empty.*no Python interpreter"):
         install_command(env, ["ipykernel"])
+
+
+def test_conda_env_made_with_a_prefix_is_named_by_its_prefix(setup: Setup) -> None:
+    from kernelhub.envs import inspect_environment
+
+    standalone = make_conda_env(setup.home / "projects" / "p1" / "env", "3.11.7")
+    env = inspect_environment(str(standalone))
+    out = activation_env(env, {"PATH": "/usr/bin"})
+    assert out["CONDA_PREFIX"] == os.path.realpath(standalone)
+    assert out["CONDA_DEFAULT_ENV"] == os.path.realpath(standalone)

@@ -123,10 +123,14 @@ def activation_env(env: Environment, base: Mapping[str, str]) -> dict[str, str]:
             out["CONDA_SHLVL"] = str(max(old_level, 1))
         out["CONDA_PREFIX"] = env.prefix
         root = _conda_root(env.prefix)
-        named = root == env.prefix or os.path.basename(os.path.dirname(env.prefix)) == "envs"
-        label = (
-            "base" if root == env.prefix and env.kind == "conda" else os.path.basename(env.prefix)
+        # An environment made with `conda create -p PATH` outside any envs/ folder is its own
+        # "root" to _conda_root, but only an installation (it has condabin/) is "base": conda
+        # names the others by their full prefix.
+        is_base = root == env.prefix and any(
+            os.path.exists(os.path.join(env.prefix, d, "conda")) for d in ("condabin", "bin")
         )
+        named = is_base or os.path.basename(os.path.dirname(env.prefix)) == "envs"
+        label = "base" if is_base and env.kind == "conda" else os.path.basename(env.prefix)
         out["CONDA_DEFAULT_ENV"] = label if named or env.kind == "pixi" else env.prefix
         out["CONDA_PROMPT_MODIFIER"] = f"({out['CONDA_DEFAULT_ENV']}) "
         if "CONDA_PYTHON_EXE" not in base:
