@@ -73,10 +73,12 @@ def strategy_for(kernel_type: KernelType) -> PortStrategy:
     for strategy in get_args(PortStrategy):
         if forced == strategy:
             return strategy  # type: ignore[no-any-return]
-    if supports_handshake(kernel_type):
-        return "handshake"
+    # ipykernel first: since 7.0 its own kernelspec declares protocol 5.5, yet it does not
+    # implement the JEP 66 handshake (it would never register); it does bind ports given as 0.
     if any(_IPYKERNEL.search(arg) for arg in kernel_type.argv[:4]):
         return "kernel"
+    if supports_handshake(kernel_type):
+        return "handshake"
     return "chosen"
 
 

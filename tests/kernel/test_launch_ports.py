@@ -64,6 +64,9 @@ def test_strategies(ipykernel_type: KernelType, bash_type: KernelType, make_type
     assert ports.strategy_for(bash_type) == "chosen"
     assert ports.strategy_for(make_type(("x",), kernel_protocol_version="5.5")) == "handshake"
     assert ports.strategy_for(make_type(("x",), kernel_protocol_version="5.3")) == "chosen"
+    # ipykernel 7 declares protocol 5.5 in its own kernelspec but does not do the handshake.
+    ipykernel7 = make_type(ipykernel_type.argv, kernel_protocol_version="5.5")
+    assert ports.strategy_for(ipykernel7) == "kernel"
     forced = make_type(("x",), metadata={"kernelhub": {"ports": "kernel"}})
     assert ports.strategy_for(forced) == "kernel"
     low, high = ports._candidate_range()

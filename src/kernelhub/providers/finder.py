@@ -16,12 +16,17 @@ import importlib
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from kernelhub.errors import NoSuchKernelError, close_matches
+from kernelhub.errors import LaunchError, NoSuchKernelError, close_matches
 from kernelhub.providers.base import KernelType, Provider
 from kernelhub.specs.native import ALIASES
+
+if TYPE_CHECKING:
+    from kernelhub.connection import ConnectionInfo
+    from kernelhub.manager import KernelManager
 
 __all__ = ["GROUP", "KernelFinder", "ProviderProblem"]
 
@@ -111,8 +116,7 @@ class KernelFinder:
     """Finds kernel types across providers.
 
     ``KernelFinder(providers)`` uses exactly those; :meth:`from_entrypoints` loads the
-    registered ones. (Launching, ``launch(name, cwd=None, launch_params=None)``, will live here
-    too and resolve names with :meth:`get`.)
+    registered ones; :meth:`launch` starts a kernel of any type it finds.
     """
 
     def __init__(self, providers: Iterable[Provider]) -> None:
@@ -205,3 +209,34 @@ class KernelFinder:
                 return owners[0]
         names = {k.id for k in kernels} | {k.name for k in kernels if k.provider == "spec"}
         raise NoSuchKernelError(name_or_id, close_matches(name_or_id, names), what="kernel")
+
+    async def launch(
+        self,
+        name: str,
+        cwd: str | None = None,
+        launch_params: Mapping[str, Any] | None = None,
+        **manager_options: Any,
+    ) -> tuple[ConnectionInfo, KernelManager]:
+        """Start a kernel of type ``name`` (an id or a bare spec name) and wait until it is ready.
+
+        Returns its connection info and the :class:`~kernelhub.manager.KernelManager` that owns
+        it (close the manager to stop the kernel). ``launch_params`` are checked against the
+        type's schema; ``manager_options`` go to the manager (``env``, ``autorestart``, ...).
+        An invalid kernelspec raises :class:`LaunchError` with its diagnostics.
+        """
+        kernel_type = self.get(name)
+        if kernel_type.status == "invalid":
+            problems = "; ".join(kernel_type.diagnostics) or "invalid"
+            raise LaunchError(f"cannot launch {kernel_type.id}: {problems}")
+        from kernelhub.manager import KernelManager
+
+        manager = KernelManager(
+            kernel_type, cwd=cwd, launch_params=launch_params, **manager_options
+        )
+        try:
+            await manager.start()
+        except BaseException:
+            await manager.aclose()
+            raise
+        assert manager.connection_info is not None  # set by a successful start
+        return manager.connection_info, manager
