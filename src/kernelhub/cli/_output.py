@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["print_json", "print_table", "styled"]
+__all__ = ["Styled", "print_json", "print_table", "styled"]
 
 
 def _use_rich() -> bool:
@@ -23,13 +23,17 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
+class Styled(str):
+    """A table cell that already holds rich markup (made by :func:`styled`)."""
+
+
 def styled(text: str, style: str) -> str:
     """``text`` marked up for rich when rich is used, unchanged otherwise."""
-    if not _use_rich():
+    if not _use_rich() or not style:
         return text
     from rich.markup import escape
 
-    return f"[{style}]{escape(text)}[/{style}]"
+    return Styled(f"[{style}]{escape(text)}[/{style}]")
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, title: str = "") -> None:
@@ -44,8 +48,11 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, title:
         table = Table(title=title or None, header_style="bold", box=None, pad_edge=False)
         for header in headers:
             table.add_column(header, overflow="fold")
+        from rich.markup import escape
+
         for row in rows:
-            table.add_row(*row)
+            # Plain cells are shown literally: "[x]" in a name is text, not markup.
+            table.add_row(*(c if isinstance(c, Styled) else escape(c) for c in row))
         Console().print(table)
         return
     widths = [len(h) for h in headers]

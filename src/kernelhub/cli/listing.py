@@ -53,7 +53,13 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for k in kernels:
         status = styled(k.status, _STATUS_STYLE.get(k.status, ""))
-        rows.append((k.id, k.display_name, k.language, runs(k), status))
+        same = k.metadata.get("same_interpreter_as")
+        where = runs(k)
+        if isinstance(same, list) and same:
+            # The same interpreter reached two ways (an environment and a kernelspec): say so,
+            # so that they are not taken for two unrelated kernels.
+            where += f"  (= {', '.join(map(str, same))})"
+        rows.append((k.id, k.display_name, k.language, where, status))
     print_table(("ID", "NAME", "LANGUAGE", "RUNS", "STATUS"), rows)
     if args.all:
         for k in kernels:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["GROUP", "KernelFinder", "ProviderProblem"]
 
 GROUP = "kernelhub.providers"
+_BUILTIN_ORDER = {"spec": 0, "pyimport": 1, "envs": 2}
 
 
 def _warn(message: str, *args: object) -> None:
@@ -135,7 +136,12 @@ class KernelFinder:
         providers: list[Provider] = []
         problems: list[ProviderProblem] = []
         names: set[str] = set()
-        for name, value in _entry_points(group):
+        # The built-ins first, then the rest by name: the order of listings and of bare-name
+        # resolution must not depend on how installers happened to sort the entry points.
+        ordered = sorted(
+            _entry_points(group), key=lambda ep: (_BUILTIN_ORDER.get(ep[0], 99), ep[0])
+        )
+        for name, value in ordered:
             if name in names:
                 continue
             names.add(name)
