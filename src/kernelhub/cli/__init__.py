@@ -18,6 +18,7 @@ __all__ = ["COMMANDS", "main"]
 
 # name -> (module, one-line help). The order is the order of `kernelhub --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("kernelhub.server.cli", "serve every kernel to Jupyter frontends (REST + WebSocket)"),
     "list": ("kernelhub.cli.listing", "list every kernel type"),
     "show": ("kernelhub.cli.show", "show everything about one kernel type"),
     "install": ("kernelhub.cli.install", "install a kernelspec"),
