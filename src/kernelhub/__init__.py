@@ -13,49 +13,100 @@ __version__ = "0.1.0"
 
 # name -> module that defines it; resolved on first attribute access (PEP 562).
 _EXPORTS: dict[str, str] = {
+    "AsyncKernelClient": "kernelhub.client",
+    "BlockingKernel": "kernelhub.kernel",
+    "BlockingKernelClient": "kernelhub.client",
     "ClientClosedError": "kernelhub.errors",
     "ConnectionFileError": "kernelhub.errors",
+    "ConnectionInfo": "kernelhub.connection",
     "EnvError": "kernelhub.errors",
+    "ExecuteResult": "kernelhub.client",
     "InvalidNameError": "kernelhub.errors",
     "InvalidSpecError": "kernelhub.errors",
+    "Kernel": "kernelhub.kernel",
     "KernelDiedError": "kernelhub.errors",
+    "KernelEvent": "kernelhub.restarter",
+    "KernelFinder": "kernelhub.providers.finder",
+    "KernelManager": "kernelhub.manager",
     "KernelTimeoutError": "kernelhub.errors",
+    "KernelType": "kernelhub.providers.base",
     "KernelhubError": "kernelhub.errors",
     "LaunchError": "kernelhub.errors",
     "LaunchParamsError": "kernelhub.errors",
     "LocalProtocolError": "kernelhub.errors",
+    "Message": "kernelhub.protocol",
+    "MultiKernelManager": "kernelhub.multikernel",
     "NoSuchKernelError": "kernelhub.errors",
+    "Output": "kernelhub.client",
     "ProtocolError": "kernelhub.errors",
+    "Provider": "kernelhub.providers.base",
     "ProviderError": "kernelhub.errors",
     "RemoteProtocolError": "kernelhub.errors",
+    "RestartPolicy": "kernelhub.restarter",
+    "Session": "kernelhub.protocol",
     "SignatureError": "kernelhub.errors",
     "SpecError": "kernelhub.errors",
     "SpecExistsError": "kernelhub.errors",
+    "start_kernel": "kernelhub.kernel",
+    "start_kernel_blocking": "kernelhub.kernel",
 }
 
 __all__ = [
+    "AsyncKernelClient",
+    "BlockingKernel",
+    "BlockingKernelClient",
     "ClientClosedError",
     "ConnectionFileError",
+    "ConnectionInfo",
     "EnvError",
+    "ExecuteResult",
     "InvalidNameError",
     "InvalidSpecError",
+    "Kernel",
     "KernelDiedError",
+    "KernelEvent",
+    "KernelFinder",
+    "KernelManager",
     "KernelTimeoutError",
+    "KernelType",
     "KernelhubError",
     "LaunchError",
     "LaunchParamsError",
     "LocalProtocolError",
+    "Message",
+    "MultiKernelManager",
     "NoSuchKernelError",
+    "Output",
     "ProtocolError",
+    "Provider",
     "ProviderError",
     "RemoteProtocolError",
+    "RestartPolicy",
+    "Session",
     "SignatureError",
     "SpecError",
     "SpecExistsError",
     "__version__",
+    "start_kernel",
+    "start_kernel_blocking",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from kernelhub.client import (
+        AsyncKernelClient as AsyncKernelClient,
+    )
+    from kernelhub.client import (
+        BlockingKernelClient as BlockingKernelClient,
+    )
+    from kernelhub.client import (
+        ExecuteResult as ExecuteResult,
+    )
+    from kernelhub.client import (
+        Output as Output,
+    )
+    from kernelhub.connection import (
+        ConnectionInfo as ConnectionInfo,
+    )
     from kernelhub.errors import (
         ClientClosedError as ClientClosedError,
     )
@@ -109,6 +160,45 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from kernelhub.errors import (
         SpecExistsError as SpecExistsError,
+    )
+    from kernelhub.kernel import (
+        BlockingKernel as BlockingKernel,
+    )
+    from kernelhub.kernel import (
+        Kernel as Kernel,
+    )
+    from kernelhub.kernel import (
+        start_kernel as start_kernel,
+    )
+    from kernelhub.kernel import (
+        start_kernel_blocking as start_kernel_blocking,
+    )
+    from kernelhub.manager import (
+        KernelManager as KernelManager,
+    )
+    from kernelhub.multikernel import (
+        MultiKernelManager as MultiKernelManager,
+    )
+    from kernelhub.protocol import (
+        Message as Message,
+    )
+    from kernelhub.protocol import (
+        Session as Session,
+    )
+    from kernelhub.providers.base import (
+        KernelType as KernelType,
+    )
+    from kernelhub.providers.base import (
+        Provider as Provider,
+    )
+    from kernelhub.providers.finder import (
+        KernelFinder as KernelFinder,
+    )
+    from kernelhub.restarter import (
+        KernelEvent as KernelEvent,
+    )
+    from kernelhub.restarter import (
+        RestartPolicy as RestartPolicy,
     )
 
 
