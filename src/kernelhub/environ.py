@@ -11,7 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-__all__ = ["home", "ipython_dir", "no_color", "path_entries", "snapshot", "variables"]
+__all__ = [
+    "home",
+    "ipython_dir",
+    "no_color",
+    "path_entries",
+    "server_settings",
+    "snapshot",
+    "variables",
+]
 
 
 def home() -> str:
@@ -44,3 +52,10 @@ def variables() -> Mapping[str, str]:
 def snapshot() -> dict[str, str]:
     """A copy of the whole environment, the base a kernel's environment is built on."""
     return dict(os.environ)
+
+
+def server_settings() -> dict[str, str]:
+    """``kernelhub serve`` settings from ``KERNELHUB_<FIELD>`` variables, as ``{field: value}``
+    with lower-case field names (``KERNELHUB_PORT=9000`` -> ``{"port": "9000"}``)."""
+    prefix = "KERNELHUB_"
+    return {k[len(prefix) :].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}

@@ -290,6 +290,21 @@ class KernelManager(EventHub):
             await self._registrar.aclose()
         self.unsubscribe_all()
 
+    async def detach(self) -> None:
+        """Let go of the kernel without stopping it (it must have been started with
+        ``outlive=True`` to survive): stop supervising it, keep its connection file, close
+        the manager. Another process can connect to it again from the connection file."""
+        self._wanted = False
+        if self.restarter is not None:
+            await self.restarter.aclose()
+        async with self._lock:
+            self._stopping = True  # its exit, from now on, is not ours to report
+            await self._teardown()
+        self._closed = True
+        if self._registrar is not None and self._own_registrar:
+            await self._registrar.aclose()
+        self.unsubscribe_all()
+
     async def __aenter__(self) -> KernelManager:
         return self
 

@@ -1,0 +1,392 @@
+"""The server's registry of running kernels, and the hooks other parts plug into.
+
+:class:`KernelHub` starts kernels (``autorestart=True``, ``outlive=True``: they survive a crash
+of the server so that they can be re-attached), keeps one :class:`ServedKernel` per kernel (the
+live model the REST API shows), turns manager events into model changes, and tells every
+:class:`Attachment` (the WebSocket bridge, the state store, the culler, pools) what happens.
+Attachments are called in order, one event at a time, from one task the hub owns; a failing
+attachment is logged and the others still hear about the event.
+
+``execution_state`` and ``last_activity`` beyond start, restart and death come from IOPub,
+which the hub does not read: whoever does (the WebSocket bridge) sets ``execution_state`` and
+calls :meth:`ServedKernel.touch`. ``connections`` is kept by the bridge as well.
+
+A pool serves starts through :attr:`KernelHub.starter`: ``async def starter(request:
+StartRequest) -> KernelManager | None``, called with the resolved request; it returns a
+running manager (made with :meth:`KernelHub.make_manager` or equivalent, already in
+``request.cwd`` with ``request.env``) or ``None`` to let the hub start a fresh kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from kernelhub.errors import KernelhubError, LaunchError, NoSuchKernelError, close_matches
+from kernelhub.manager import KernelManager
+from kernelhub.providers.base import KernelType
+from kernelhub.providers.finder import KernelFinder
+from kernelhub.restarter import KernelEvent
+from kernelhub.server.config import ServerConfig
+from kernelhub.server.names import KernelNames
+
+__all__ = [
+    "Attachment",
+    "KernelHub",
+    "PathError",
+    "ServedKernel",
+    "StartRequest",
+    "Starter",
+    "utcnow",
+]
+
+log = logging.getLogger("kernelhub.server")
+
+
+class PathError(KernelhubError, ValueError):
+    """A kernel working directory is outside the server's root or not a directory."""
+
+
+def utcnow() -> datetime:
+    """Now, UTC-aware."""
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(eq=False)
+class ServedKernel:
+    """The live model of one running kernel (mutable; see the module docstring)."""
+
+    id: str
+    name: str
+    kernel_type: KernelType
+    manager: KernelManager
+    path: str | None
+    last_activity: datetime = field(default_factory=utcnow)
+    execution_state: str = "starting"
+    connections: int = 0
+    reason: str | None = None
+
+    def touch(self) -> None:
+        """Record activity now."""
+        self.last_activity = utcnow()
+
+    def model(self) -> dict[str, Any]:
+        """The Kernel model of Jupyter Server's api.yaml."""
+        model: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "last_activity": _iso(self.last_activity),
+            "execution_state": self.execution_state,
+            "connections": self.connections,
+        }
+        if self.reason is not None:
+            model["reason"] = self.reason
+        return model
+
+
+class Attachment(Protocol):
+    """Something that follows every kernel of the hub (bridge, state, culler, pools)."""
+
+    async def kernel_started(self, kernel: ServedKernel) -> None:
+        """A kernel was started or adopted and is in the registry."""
+
+    async def kernel_stopped(self, kernel: ServedKernel) -> None:
+        """A kernel was shut down (it is out of the registry) or died for good."""
+
+    async def kernel_event(self, kernel: ServedKernel, event: KernelEvent) -> None:
+        """A manager event (died, restarting, restarted, gave_up, ...), after the model
+        was updated."""
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """A resolved start: the type, its API name, the absolute working directory, extra
+    environment, launch parameters and the kernel id asked for (``None``: a new one)."""
+
+    kernel_type: KernelType
+    name: str
+    cwd: str | None
+    env: Mapping[str, str]
+    launch_params: Mapping[str, Any]
+    kernel_id: str | None = None
+
+
+#: The pool hook's signature (see the module docstring).
+Starter = Callable[[StartRequest], Awaitable[KernelManager | None]]
+
+_DRAIN_TIMEOUT = 10.0
+_ACK_TIMEOUT = 1.0
+_STATE_AFTER: dict[str, str] = {
+    "died": "dead",
+    "restarting": "restarting",
+    "restarted": "idle",
+    "gave_up": "dead",
+}
+
+
+class KernelHub:
+    """The registry of running kernels (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        finder: KernelFinder,
+        *,
+        attachments: Sequence[Attachment] = (),
+    ) -> None:
+        self.config = config
+        self.finder = finder
+        self.names = KernelNames(finder)
+        self.attachments: list[Attachment] = list(attachments)
+        #: The pool hook, or ``None`` (see the module docstring).
+        self.starter: Starter | None = None
+        self._kernels: dict[str, ServedKernel] = {}
+        self._unsubscribe: dict[str, Callable[[], None]] = {}
+        self._queue: asyncio.Queue[tuple[ServedKernel, KernelEvent] | None] = asyncio.Queue()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        """Tell ``attachment`` about every kernel from now on."""
+        self.attachments.append(attachment)
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def get(self, kernel_id: str) -> ServedKernel:
+        """The kernel with this id; NoSuchKernelError (with close ids) if there is none."""
+        kernel = self._kernels.get(kernel_id)
+        if kernel is None:
+            raise NoSuchKernelError(kernel_id, close_matches(kernel_id, self._kernels), "kernel")
+        return kernel
+
+    def kernels(self) -> list[ServedKernel]:
+        """Every kernel in the registry, oldest first."""
+        return list(self._kernels.values())
+
+    def resolve_path(self, path: str | None, *, nearest: bool = False) -> str | None:
+        """The absolute working directory for an API ``path`` (relative to the root, as in
+        Jupyter Server: a leading ``/`` is the root too). ``None`` means the root. It must not
+        leave the root; it must be a directory, or with ``nearest`` the closest existing
+        directory above it (a session's path names a notebook). Raises PathError."""
+        root = self.config.root
+        if not path:
+            return root
+        target = os.path.realpath(os.path.join(root, path.lstrip("/")))
+        if os.path.commonpath([root, target]) != root:
+            raise PathError(f"path {path!r} is outside the server's root directory")
+        while nearest and not os.path.isdir(target) and target != root:
+            target = os.path.dirname(target)
+        if not os.path.isdir(target):
+            raise PathError(f"path {path!r} is not a directory under the server's root")
+        return target
+
+    # -- life ----------------------------------------------------------------------------
+
+    def make_manager(self, request: StartRequest) -> KernelManager:
+        """An unstarted manager for ``request``, set up as the hub's kernels are."""
+        return KernelManager(
+            request.kernel_type,
+            cwd=request.cwd,
+            env=request.env,
+            launch_params=request.launch_params,
+            kernel_id=request.kernel_id,
+            outlive=True,
+            autorestart=True,
+        )
+
+    async def start_kernel(
+        self,
+        name: str | None = None,
+        *,
+        path: str | None = None,
+        env: Mapping[str, str] | None = None,
+        launch_params: Mapping[str, Any] | None = None,
+        kernel_id: str | None = None,
+    ) -> ServedKernel:
+        """Start a kernel of type ``name`` (API name, id or bare spec name; ``None``: the
+        default) in ``path``; return it once it answers. Raises NoSuchKernelError, PathError,
+        LaunchParamsError, LaunchError, KernelDiedError, KernelTimeoutError."""
+        self._check_open()
+        listing = await self.names.listing()
+        kernel_type = self.names.resolve(listing, name or self.config.default_kernel_name)
+        if kernel_type.status == "invalid":
+            problems = "; ".join(kernel_type.diagnostics) or "invalid"
+            raise LaunchError(f"cannot launch {kernel_type.id}: {problems}")
+        if kernel_id is not None and kernel_id in self._kernels:
+            raise LaunchError(f"a kernel with id {kernel_id!r} is already running")
+        request = StartRequest(
+            kernel_type,
+            listing.name_of(kernel_type),
+            self.resolve_path(path),
+            dict(env or {}),
+            dict(launch_params or {}),
+            kernel_id,
+        )
+        manager = await self.starter(request) if self.starter is not None else None
+        if manager is None:
+            manager = self.make_manager(request)
+            try:
+                await manager.start()
+            except BaseException:
+                await manager.aclose()
+                raise
+        kernel = ServedKernel(manager.kernel_id, request.name, kernel_type, manager, request.cwd)
+        kernel.execution_state = "idle"
+        await self.adopt(kernel)
+        return kernel
+
+    async def adopt(self, kernel: ServedKernel) -> None:
+        """Register a running kernel (a fresh one, or one re-attached after a restart of the
+        server) and tell every attachment."""
+        self._check_open()
+        self._kernels[kernel.id] = kernel
+        self._unsubscribe[kernel.id] = kernel.manager.on_event(
+            lambda event: self._on_event(kernel, event)
+        )
+        log.info("kernel %s started (%s, pid %s)", kernel.id, kernel.name, kernel.manager.pid)
+        for attachment in list(self.attachments):
+            await self._call(attachment.kernel_started(kernel), attachment)
+
+    def _on_event(self, kernel: ServedKernel, event: KernelEvent) -> None:
+        state = _STATE_AFTER.get(event.kind)
+        if state is None:
+            return  # started/shutdown: start_kernel and shutdown_kernel deal with those
+        kernel.execution_state = state
+        kernel.reason = event.reason if state == "dead" else None
+        kernel.touch()
+        log.info(
+            "kernel %s %s%s", kernel.id, event.kind, f": {event.reason}" if event.reason else ""
+        )
+        if self._dispatcher is None:
+            self._dispatcher = asyncio.get_running_loop().create_task(
+                self._dispatch(), name="kernelhub-hub-events"
+            )
+        self._queue.put_nowait((kernel, event))
+
+    async def _dispatch(self) -> None:
+        while (item := await self._queue.get()) is not None:
+            kernel, event = item
+            for attachment in list(self.attachments):
+                await self._call(attachment.kernel_event(kernel, event), attachment)
+            if event.kind == "gave_up":
+                for attachment in list(self.attachments):
+                    await self._call(attachment.kernel_stopped(kernel), attachment)
+
+    async def _call(self, call: Awaitable[None], attachment: Attachment) -> None:
+        try:
+            await call
+        except Exception:
+            log.exception("server attachment %r failed", attachment)
+
+    def _forget(self, kernel: ServedKernel) -> None:
+        self._kernels.pop(kernel.id, None)
+        unsubscribe = self._unsubscribe.pop(kernel.id, None)
+        if unsubscribe is not None:
+            unsubscribe()
+
+    async def shutdown_kernel(self, kernel_id: str, *, now: bool = False) -> None:
+        """Shut a kernel down and take it out of the registry.
+
+        Graceful (not ``now``): this returns as soon as the kernel has acknowledged the
+        ``shutdown_request`` (it then runs no more code) while the rest of the shutdown, the
+        wait for the process's exit with SIGTERM and SIGKILL behind it, goes on in a task
+        the hub owns and :meth:`aclose` awaits. A kernel that does not acknowledge is waited
+        for. ``now``: killed at once, and gone when this returns.
+        """
+        kernel = self.get(kernel_id)
+        self._forget(kernel)
+        manager = kernel.manager
+        acknowledged = not now and manager.is_alive() and await self._acknowledged(manager)
+        finish = asyncio.ensure_future(self._finish(manager, now))
+        if acknowledged:
+            self._background.add(finish)
+            finish.add_done_callback(self._background.discard)
+        else:
+            await finish
+        kernel.execution_state = "dead"
+        log.info("kernel %s shut down", kernel.id)
+        for attachment in list(self.attachments):
+            await self._call(attachment.kernel_stopped(kernel), attachment)
+
+    @staticmethod
+    async def _acknowledged(manager: KernelManager) -> bool:
+        """Ask the kernel to shut down; whether it acknowledged (bounded)."""
+        if manager.restarter is not None:
+            # Its exit is about to happen before the manager knows about the shutdown: that
+            # exit must not look like a death to restart from.
+            manager.restarter.gave_up = True
+        try:
+            async with manager.client() as client:
+                reply = await client.shutdown_request(timeout=_ACK_TIMEOUT)
+        except KernelhubError:
+            return False
+        return reply is not None
+
+    @staticmethod
+    async def _finish(manager: KernelManager, now: bool) -> None:
+        try:
+            await manager.shutdown(now=now)
+        finally:
+            await manager.aclose()
+
+    async def restart_kernel(self, kernel_id: str) -> ServedKernel:
+        """Restart a kernel on the same ports; return it once the new process answers."""
+        kernel = self.get(kernel_id)
+        kernel.execution_state = "restarting"
+        try:
+            await kernel.manager.restart()
+        except BaseException:
+            kernel.execution_state = "dead" if not kernel.manager.is_alive() else "idle"
+            kernel.reason = kernel.manager.death_reason
+            raise
+        kernel.execution_state, kernel.reason = "idle", None
+        kernel.touch()
+        return kernel
+
+    async def interrupt_kernel(self, kernel_id: str) -> None:
+        """Interrupt the kernel's running code (KernelDiedError if it is not running)."""
+        kernel = self.get(kernel_id)
+        await kernel.manager.interrupt()
+        kernel.touch()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LaunchError("the kernel hub is closed")
+
+    async def aclose(self) -> None:
+        """Stop the hub: shut every kernel down if ``config.shutdown_kernels_on_exit``, else
+        let go of them (they keep running, to be re-attached by the next server)."""
+        self._closed = True
+        kernels = self.kernels()
+        if self.config.shutdown_kernels_on_exit:
+            results = await asyncio.gather(
+                *(self.shutdown_kernel(k.id) for k in kernels), return_exceptions=True
+            )
+            for kernel, result in zip(kernels, results, strict=True):
+                if isinstance(result, BaseException):
+                    log.error("kernel %s did not shut down: %s", kernel.id, result)
+        else:
+            for kernel in kernels:
+                self._forget(kernel)
+                await kernel.manager.detach()
+                log.info("kernel %s left running (pid %s)", kernel.id, kernel.manager.pid)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        if self._dispatcher is not None:
+            # Deliver what is queued (bounded: an attachment may hang), then stop.
+            self._queue.put_nowait(None)
+            try:
+                await asyncio.wait_for(self._dispatcher, _DRAIN_TIMEOUT)
+            except asyncio.TimeoutError:
+                log.warning("server attachments did not take the last events in time")
+            self._dispatcher = None
