@@ -1,0 +1,257 @@
+"""The kernel side of the channels WebSocket: ZeroMQ sockets shared and fanned out per kernel.
+
+One :class:`KernelBridge` per kernel holds one IOPub SUB socket whose messages go to every
+connected WebSocket; each WebSocket gets a :class:`Connection` with DEALER sockets of its own for
+shell, control and stdin, so that replies and input requests reach the client that asked. The
+bridge forwards raw frames: it verifies the kernel's signature but parses only headers (and the
+content of ``status`` messages, which drive the kernel model's ``execution_state``); browser
+messages are signed with the kernel's key, which browsers never see.
+
+When the last client of a kernel disconnects, its sockets are kept and what the kernel says
+(IOPub, and replies to that client) is buffered, bounded by ``buffer_bytes`` (oldest dropped
+first, counted); a client that connects with the same ``session_id`` gets the sockets back and
+the buffer replayed, as in jupyter_server. Any other client discards it: replaying one
+session's replies to another would hand it replies to requests it never sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Protocol, cast
+
+import zmq
+
+from kernelhub.connection import Channel, ConnectionInfo
+from kernelhub.errors import RemoteProtocolError
+from kernelhub.protocol import DELIMITER, Header, Session, Signer
+from kernelhub.protocol._check import check_header
+from kernelhub.protocol._json import unpack
+from kernelhub.restarter import KernelEvent
+from kernelhub.server.wsconnection import Connection, Frame, ReplayBuffer, Sockets
+
+__all__ = ["KernelBridge", "ServedKernelLike"]
+
+log = logging.getLogger("kernelhub.server")
+
+_BATCH = 64  # messages per wake-up, so one busy socket cannot starve the loop
+_POLLIN, _EVENTS, _NOBLOCK = zmq.POLLIN, zmq.EVENTS, zmq.NOBLOCK
+
+
+class ServedKernelLike(Protocol):
+    """What the bridge needs of the hub's ``ServedKernel``."""
+
+    id: str
+    execution_state: str
+    connections: int
+    reason: str | None
+
+    @property
+    def manager(self) -> object: ...  # a KernelManager (its ``connection_info``, ``restarter``)
+
+    def touch(self) -> None: ...
+
+
+class KernelBridge:
+    """One kernel's ZeroMQ side for every WebSocket client (see the module docstring)."""
+
+    def __init__(self, kernel: ServedKernelLike, buffer_bytes: int) -> None:
+        self.kernel = kernel
+        self.id = kernel.id
+        self.buffer_bytes = buffer_bytes
+        info: ConnectionInfo = kernel.manager.connection_info  # type: ignore[attr-defined]
+        self.info = info
+        self.signer = Signer(info.key, info.signature_scheme)
+        self.connections: list[Connection] = []
+        self.parked: Sockets | None = None
+        self.buffer: ReplayBuffer | None = None
+        self.closed = False
+        self._loop = asyncio.get_running_loop()
+        self._ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
+        self._drains: dict[zmq.Socket[bytes], Callable[[], None]] = {}
+        self._status_session = Session(b"", username="kernelhub")
+        self.iopub = self.open_socket("iopub", zmq.SUB, None, self._fanout)
+
+    # -- sockets -----------------------------------------------------------------------------
+
+    def open_socket(
+        self,
+        channel: Channel,
+        kind: int,
+        identity: bytes | None,
+        route: Callable[[str, list[bytes], Header], None],
+    ) -> zmq.Socket[bytes]:
+        """A connected socket whose verified messages go to ``route(channel, parts, header)``."""
+        sock = self._ctx.socket(kind)
+        sock.linger = 0
+        sock.setsockopt(zmq.RECONNECT_IVL, 10)  # a restarting kernel rebinds within ms
+        sock.setsockopt(zmq.RECONNECT_IVL_MAX, 100)
+        if identity is not None:
+            sock.setsockopt(zmq.IDENTITY, identity)
+        if kind == zmq.SUB:
+            sock.setsockopt(zmq.SUBSCRIBE, b"")
+        if ":" in self.info.ip:
+            sock.setsockopt(zmq.IPV6, 1)
+        sock.connect(self.info.url(channel))
+        getsockopt = cast(Callable[[int], int], sock.getsockopt)
+        recv, verify = sock.recv_multipart, self.signer.verify
+
+        def drain() -> None:
+            for _ in range(_BATCH):
+                if self.closed or sock.closed or not getsockopt(_EVENTS) & _POLLIN:
+                    return
+                frames = recv(_NOBLOCK)
+                try:
+                    split = frames.index(DELIMITER)
+                    sig, *parts = frames[split + 1 :]
+                    if len(parts) < 4 or (self.signer.enabled and not verify(sig, *parts[:4])):
+                        raise RemoteProtocolError("bad signature or too few frames")
+                    header = check_header(unpack(parts[0], "header"))
+                    route(channel, parts, header)
+                except (ValueError, RemoteProtocolError) as exc:
+                    log.warning("kernel %s: dropped a bad %s message: %s", self.id, channel, exc)
+            self._loop.call_soon(drain)  # more may be queued; the edge will not say so again
+
+        self._drains[sock] = drain
+        self._loop.add_reader(sock.FD, drain)
+        self._loop.call_soon(drain)
+        return sock
+
+    def kick(self, sock: zmq.Socket[bytes]) -> None:
+        """Drain ``sock`` soon if it has input (after a send consumed the FD's edge)."""
+        drain = self._drains.get(sock)
+        if drain is not None and cast(int, sock.getsockopt(_EVENTS)) & _POLLIN:
+            self._loop.call_soon(drain)
+
+    def close_socket(self, sock: zmq.Socket[bytes]) -> None:
+        """Stop reading ``sock`` and close it."""
+        if self._drains.pop(sock, None) is not None:
+            self._loop.remove_reader(sock.FD)
+        sock.close(linger=0)
+
+    # -- traffic -----------------------------------------------------------------------------
+
+    def _fanout(self, channel: str, parts: list[bytes], header: Header) -> None:
+        self.kernel.touch()
+        if header.get("msg_type") == "status":
+            try:
+                state = unpack(parts[3], "content").get("execution_state")
+            except RemoteProtocolError:
+                state = None
+            if isinstance(state, str):
+                self.kernel.execution_state = state
+        if self.connections:
+            cache: dict[bool, Frame] = {}
+            for conn in self.connections:
+                conn.deliver(channel, parts, header, cache)
+        elif self.buffer is not None:
+            self.buffer.add(channel, parts, header)
+
+    def attach(self, session_id: str, *, v1: bool) -> Connection:
+        """A new client: reuse the parked sockets of its session (and replay), or fresh ones."""
+        parked, buffer = self.parked, self.buffer
+        self.parked = self.buffer = None
+        if parked is not None and parked.session_id == session_id:
+            sockets = parked
+        else:
+            if parked is not None:
+                parked.close()
+                if buffer is not None and buffer.items:
+                    log.info(
+                        "kernel %s: discarded %d buffered messages of session %s",
+                        self.id,
+                        len(buffer.items),
+                        parked.session_id,
+                    )
+                buffer = None
+            sockets = Sockets(self, session_id)
+        conn = Connection(self, sockets, v1)
+        sockets.owner = conn
+        if buffer is not None:
+            if buffer.dropped:
+                log.warning(
+                    "kernel %s: %d buffered messages dropped (over %d bytes)",
+                    self.id,
+                    buffer.dropped,
+                    buffer.limit,
+                )
+            for channel, parts, header in buffer.items:
+                conn.deliver(channel, parts, header, {})
+        self.connections.append(conn)
+        self.kernel.connections = len(self.connections)
+        return conn
+
+    def detach(self, conn: Connection) -> None:
+        """A client left: close its sockets, or park them and buffer if it was the last."""
+        if conn not in self.connections:
+            return
+        self.connections.remove(conn)
+        self.kernel.connections = len(self.connections)
+        conn.sockets.owner = None
+        if self.connections or self.closed or self.buffer_bytes <= 0:
+            conn.sockets.close()
+            return
+        if self.parked is not None:
+            self.parked.close()
+        self.parked, self.buffer = conn.sockets, ReplayBuffer(self.buffer_bytes)
+
+    def status(self, state: str, reason: str | None) -> None:
+        """Tell every client (and the buffer) an IOPub ``status`` of our own, with a reason."""
+        content: dict[str, object] = {"execution_state": state}
+        if reason:
+            content["reason"] = reason
+        msg = self._status_session.message("status", content)
+        self.kernel.execution_state = state
+        self._fanout("iopub", self._status_session.serialize(msg)[2:], msg.header)
+
+    def on_event(self, event: KernelEvent) -> None:
+        """Tell the clients about a manager event (the hub has updated the model already).
+
+        A death the restarter will deal with is announced as ``restarting`` (by its own
+        event), never as ``dead``: JupyterLab disposes of a kernel connection that reports
+        ``dead``, and reconnects after ``restarting``.
+        """
+        restarter = getattr(self.kernel.manager, "restarter", None)
+        if event.kind == "died" and (restarter is None or restarter.gave_up):
+            self.status("dead", event.reason)
+        elif event.kind == "restarting":
+            self.status("restarting", event.reason)
+        elif event.kind == "gave_up":
+            self.status("dead", event.reason)
+        elif event.kind in ("started", "restarted"):
+            info = getattr(self.kernel.manager, "connection_info", None)
+            if info is not None and info != self.info:
+                self._rewire(info)
+
+    def _rewire(self, info: ConnectionInfo) -> None:
+        # The kernel came back on other ports: new IOPub socket; clients are closed with
+        # 1012 (service restart) and reconnect, as JupyterLab does after a restart anyway.
+        log.info("kernel %s: new ports after a restart; clients reconnect", self.id)
+        self.info, self.signer = info, Signer(info.key, info.signature_scheme)
+        for conn in list(self.connections):
+            conn.close(1012, "the kernel restarted on new ports")
+        if self.parked is not None:
+            self.parked.close()
+        self.parked = self.buffer = None
+        self.close_socket(self.iopub)
+        self.iopub = self.open_socket("iopub", zmq.SUB, None, self._fanout)
+
+    async def aclose(self) -> None:
+        """Close every client and socket."""
+        self.close_now()
+
+    def close_now(self, code: int = 1000, reason: str = "the kernel was shut down") -> None:
+        """Close every client (with ``code``) and every socket, at once."""
+        if self.closed:
+            return
+        self.closed = True
+        for conn in list(self.connections):
+            conn.close(code, reason)
+            conn.sockets.close()
+        self.connections.clear()
+        self.kernel.connections = 0
+        if self.parked is not None:
+            self.parked.close()
+        self.parked = self.buffer = None
+        self.close_socket(self.iopub)

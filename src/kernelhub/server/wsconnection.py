@@ -1,0 +1,141 @@
+"""One WebSocket client's share of a kernel bridge: its outbox, its DEALER sockets, and the
+buffer that keeps a disconnected session's output for its return."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import uuid
+from typing import TYPE_CHECKING
+
+import zmq
+
+from kernelhub.protocol import DELIMITER, Header
+from kernelhub.server.wsframes import Incoming, encode_json, encode_v1
+
+if TYPE_CHECKING:
+    from kernelhub.server.bridge import KernelBridge
+
+__all__ = ["OUTBOX_LIMIT", "Connection", "Frame", "ReplayBuffer", "Sockets"]
+
+log = logging.getLogger("kernelhub.server")
+
+#: A client that lets this much pile up unsent is closed (1013: try again later).
+OUTBOX_LIMIT = 256 * 1024 * 1024
+#: An encoded WebSocket frame: text (JSON framing) or binary.
+Frame = str | bytes
+_NOBLOCK = zmq.NOBLOCK
+
+
+class ReplayBuffer:
+    """Messages kept for a disconnected session, at most ``limit`` bytes, oldest dropped."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.items: collections.deque[tuple[str, list[bytes], Header]] = collections.deque()
+        self.size = 0
+        self.dropped = 0
+
+    def add(self, channel: str, parts: list[bytes], header: Header) -> None:
+        """Keep one message, dropping the oldest ones while over the limit."""
+        self.items.append((channel, parts, header))
+        self.size += sum(map(len, parts))
+        while self.size > self.limit and self.items:
+            _, old, _ = self.items.popleft()
+            self.size -= sum(map(len, old))
+            self.dropped += 1
+
+
+class Sockets:
+    """The DEALER sockets of one session; they outlive a WebSocket while its output buffers."""
+
+    def __init__(self, bridge: KernelBridge, session_id: str) -> None:
+        self.session_id = session_id
+        self.owner: Connection | None = None
+        # Shell and stdin share the identity: the kernel sends input_request to the identity
+        # an execute_request came from.
+        identity = f"{session_id}-{uuid.uuid4().hex[:8]}".encode()
+        self.sockets = {
+            ch: bridge.open_socket(ch, zmq.DEALER, identity, self._route)
+            for ch in ("stdin", "shell", "control")  # stdin first: ready before any request
+        }
+        self.bridge = bridge
+
+    def _route(self, channel: str, parts: list[bytes], header: Header) -> None:
+        if self.owner is not None:
+            self.owner.deliver(channel, parts, header, {})
+        elif self.bridge.buffer is not None:
+            self.bridge.buffer.add(channel, parts, header)
+
+    def close(self) -> None:
+        for sock in self.sockets.values():
+            self.bridge.close_socket(sock)
+        self.sockets.clear()
+
+
+class Connection:
+    """One WebSocket client of a kernel: its outbox of encoded frames and its sockets."""
+
+    def __init__(self, bridge: KernelBridge, sockets: Sockets, v1: bool) -> None:
+        self.bridge = bridge
+        self.sockets = sockets
+        self.v1 = v1
+        self.outbox: collections.deque[Frame] = collections.deque()
+        self.pending = 0  # bytes in the outbox
+        self.wakeup = asyncio.Event()
+        self.close_code: int | None = None
+        self.close_reason = ""
+
+    def deliver(
+        self, channel: str, parts: list[bytes], header: Header, cache: dict[bool, Frame]
+    ) -> None:
+        """Queue a kernel message for the client (``cache`` shares encodings across clients)."""
+        if self.close_code is not None:
+            return
+        frame = cache.get(self.v1)
+        if frame is None:
+            frame = encode_v1(channel, parts) if self.v1 else encode_json(channel, parts, header)
+            cache[self.v1] = frame
+        self.outbox.append(frame)
+        self.pending += len(frame)
+        self.wakeup.set()
+        if self.pending > OUTBOX_LIMIT:
+            log.warning("kernel %s: closing a client that reads too slowly", self.bridge.id)
+            self.close(1013, "the client reads too slowly")
+
+    async def frames(self) -> list[Frame] | None:
+        """Wait for frames to send; ``None`` once the connection is to be closed."""
+        while not self.outbox:
+            if self.close_code is not None:
+                return None
+            self.wakeup.clear()
+            await self.wakeup.wait()
+        out = list(self.outbox)
+        self.outbox.clear()
+        self.pending = 0
+        return out
+
+    def send(self, msg: Incoming) -> None:
+        """Sign a browser message with the kernel's key and send it on its channel."""
+        self.bridge.kernel.touch()
+        header, parent, metadata, content, *buffers = msg.parts
+        signature = self.bridge.signer.sign(header, parent, metadata, content)
+        sock = self.sockets.sockets.get(msg.channel)
+        if sock is None:
+            return
+        try:
+            sock.send_multipart(
+                [DELIMITER, signature, header, parent, metadata, content, *buffers], _NOBLOCK
+            )
+        except zmq.Again:
+            log.warning("kernel %s: %s queue full; dropped a message", self.bridge.id, msg.channel)
+            return
+        # Sending can consume the FD's edge for a reply that arrived meanwhile.
+        self.bridge.kick(sock)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Ask the writer to close the WebSocket with ``code``."""
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
+        self.wakeup.set()
