@@ -159,7 +159,7 @@ def _offsets(data: bytes, fmt: str, width: int) -> list[int]:
 def _channel(value: object) -> str:
     if value is None:
         return "shell"  # jupyter_server's rule for a message that names no channel
-    if value not in BROWSER_CHANNELS:
+    if not isinstance(value, str) or value not in BROWSER_CHANNELS:
         raise RemoteProtocolError(
             f"cannot send on channel {value!r}: expected shell, control or stdin"
         )
