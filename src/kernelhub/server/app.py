@@ -1,0 +1,192 @@
+"""The ASGI application: routing, authentication, errors, the WebSocket route and lifespan.
+
+``create_app(config)`` returns an :class:`App`; uvicorn (``kernelhub serve``) or any ASGI
+server runs it. Every HTTP request goes: base URL -> CORS preflight -> token -> route ->
+handler; kernelhub errors become JSON answers in :func:`http_error`. WebSockets on
+``/api/kernels/<id>/channels`` go, after the token and origin checks, to
+``kernelhub.server.channels.channels_endpoint``. Lifespan startup runs :attr:`App.on_startup`
+(pools, state, culler plug in there); shutdown runs :attr:`App.on_shutdown` and then closes the
+hub, which leaves kernels running unless ``shutdown_kernels_on_exit``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from kernelhub.errors import (
+    ClientClosedError,
+    KernelDiedError,
+    KernelhubError,
+    KernelTimeoutError,
+    LaunchParamsError,
+    NoSuchKernelError,
+)
+from kernelhub.server import auth
+from kernelhub.server.api_kernels import KernelsAPI
+from kernelhub.server.api_kernelspecs import KernelspecsAPI
+from kernelhub.server.api_misc import MiscAPI
+from kernelhub.server.api_sessions import SessionsAPI
+from kernelhub.server.config import ServerConfig, with_token
+from kernelhub.server.http import (
+    HTTPError,
+    Receive,
+    Request,
+    Response,
+    Router,
+    Scope,
+    Send,
+    error_response,
+    send_response,
+)
+from kernelhub.server.hub import KernelHub, PathError
+from kernelhub.server.sessions import SessionStore
+
+__all__ = ["App", "create_app", "http_error"]
+
+log = logging.getLogger("kernelhub.server")
+
+_CHANNELS = re.compile(r"^/api/kernels/(?P<kernel_id>[^/]+)/channels$")
+# WebSocket close codes: 1008 policy violation (token, origin); 1011 the server cannot serve.
+_WS_FORBIDDEN, _WS_UNAVAILABLE = 1008, 1011
+
+
+def http_error(exc: Exception) -> HTTPError:
+    """The HTTP answer for an exception raised by a handler."""
+    if isinstance(exc, HTTPError):
+        return exc
+    if isinstance(exc, NoSuchKernelError):
+        return HTTPError(404, str(exc))
+    if isinstance(exc, (PathError, LaunchParamsError)):
+        return HTTPError(400, str(exc))
+    if isinstance(exc, KernelDiedError):
+        return HTTPError(409, f"the kernel is not running: {exc}")
+    if isinstance(exc, ClientClosedError):
+        return HTTPError(409, str(exc))
+    if isinstance(exc, KernelTimeoutError):
+        return HTTPError(504, str(exc))
+    if isinstance(exc, KernelhubError):
+        return HTTPError(500, str(exc))
+    log.error("unhandled error in a request", exc_info=exc)
+    return HTTPError(500, "Unhandled error")
+
+
+class App:
+    """The kernelhub ASGI application (see the module docstring)."""
+
+    def __init__(self, config: ServerConfig, hub: KernelHub) -> None:
+        self.config = config
+        self.hub = hub
+        self.sessions = SessionStore()
+        self.router = Router()
+        #: Awaited at lifespan startup, in order, then at shutdown (before the hub closes).
+        self.on_startup: list[Callable[[], Awaitable[None]]] = []
+        self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
+        MiscAPI(hub).add_routes(self.router)
+        KernelspecsAPI(hub.names, config).add_routes(self.router)
+        KernelsAPI(hub, config).add_routes(self.router)
+        SessionsAPI(hub, self.sessions, config).add_routes(self.router)
+        self._base = config.base_url.rstrip("/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    def _path(self, scope: Scope) -> str | None:
+        path: str = scope["path"]
+        if not self._base:
+            return path
+        if path == self._base or path.startswith(self._base + "/"):
+            return path[len(self._base) :] or "/"
+        return None
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method: str = scope["method"]
+        path = self._path(scope)
+        cors = auth.cors_headers(self.config, scope) if self.config.allow_origin else []
+        try:
+            if path is None:
+                raise HTTPError(404, f"no such resource: {scope['path']}")
+            if method == "OPTIONS":
+                await send_response(send, auth.preflight(self.config, scope))
+                return
+            if path not in auth.UNAUTHENTICATED:
+                denied = auth.check_request(self.config, scope)
+                if denied is not None:
+                    raise denied
+            handler, params = self.router.match(method, path)
+            request = Request(scope, receive, self.config.max_body_bytes)
+            request.params = params
+            response = await handler(request)
+        except Exception as exc:
+            response = error_response(http_error(exc))
+        if cors:
+            response = Response(response.status, response.body, [*response.headers, *cors])
+        await send_response(send, response, head=method == "HEAD")
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = self._path(scope)
+        found = _CHANNELS.match(path) if path is not None else None
+        if found is None:
+            await send({"type": "websocket.close", "code": _WS_UNAVAILABLE})
+            return
+        if auth.check_request(self.config, scope) is not None:
+            log.warning("WebSocket refused: no valid token")
+            await send({"type": "websocket.close", "code": _WS_FORBIDDEN})
+            return
+        if not auth.check_websocket_origin(self.config, scope):
+            log.warning("WebSocket refused: origin not allowed")
+            await send({"type": "websocket.close", "code": _WS_FORBIDDEN})
+            return
+        if importlib.util.find_spec("kernelhub.server.channels") is None:
+            # This build has no WebSocket bridge: say so, rather than hang the client.
+            await send({"type": "websocket.close", "code": _WS_UNAVAILABLE})
+            return
+        channels: Any = importlib.import_module("kernelhub.server.channels")
+        await channels.channels_endpoint(
+            scope, receive, send, hub=self.hub, kernel_id=found["kernel_id"], config=self.config
+        )
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    for hook in self.on_startup:
+                        await hook()
+                    await self.hub.names.listing()  # the first listing is not paid by a client
+                except Exception as exc:
+                    log.exception("server startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    for hook in reversed(self.on_shutdown):
+                        await hook()
+                finally:
+                    await self.hub.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(config: ServerConfig, *, hub: KernelHub | None = None) -> App:
+    """The application for ``config`` (given a random token if it has none). It owns ``hub``
+    (a new one over every registered provider if not given) and closes it at shutdown."""
+    config = with_token(config)
+    if hub is None:
+        from kernelhub.providers.finder import KernelFinder
+
+        hub = KernelHub(config, KernelFinder.from_entrypoints())
+    elif hub.config is not config:
+        hub.config = config
+    return App(config, hub)
