@@ -31,7 +31,7 @@ from kernelhub.errors import KernelhubError, LaunchError, NoSuchKernelError, clo
 from kernelhub.manager import KernelManager
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
-from kernelhub.restarter import KernelEvent
+from kernelhub.restarter import KernelEvent, RestartPolicy
 from kernelhub.server.config import ServerConfig
 from kernelhub.server.names import KernelNames
 
@@ -149,6 +149,8 @@ class KernelHub:
         self.attachments: list[Attachment] = list(attachments)
         #: The pool hook, or ``None`` (see the module docstring).
         self.starter: Starter | None = None
+        #: How hard each kernel's restarter tries (``None``: the manager's default policy).
+        self.restart_policy: RestartPolicy | None = None
         self._kernels: dict[str, ServedKernel] = {}
         self._unsubscribe: dict[str, Callable[[], None]] = {}
         self._queue: asyncio.Queue[tuple[ServedKernel, KernelEvent] | None] = asyncio.Queue()
@@ -202,6 +204,7 @@ class KernelHub:
             kernel_id=request.kernel_id,
             outlive=True,
             autorestart=True,
+            restart_policy=self.restart_policy,
         )
 
     async def start_kernel(
