@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,16 +17,15 @@ import pytest
 import pytest_asyncio
 from websockets.exceptions import InvalidStatus
 
-from kernelhub.protocol import Message
 from kernelhub.server.hub import ServedKernel
 from tests.server.ws_fixtures import (
     TOKEN,
-    WAIT,
     LiveServer,
     isolated_env,
     live_server,
     parent_id,
     stream_text,
+    trigger_and_wait,
     ws_client,
 )
 
@@ -171,39 +170,6 @@ async def test_two_clients_own_replies_shared_iopub(served: Served) -> None:
     assert {m["channel"] for m in alice.received if parent_id(m) == bob_id} == {"iopub"}
 
 
-async def _next_matching(messages: AsyncIterator[Message], want: Callable[[Message], bool]) -> None:
-    async for msg in messages:
-        if want(msg):
-            return
-
-
-async def _trigger_and_wait(kernel: ServedKernel, trigger: Path, marker: str) -> None:
-    """Create ``trigger``; return once the kernel has printed ``marker`` (seen by a direct
-    ZeroMQ client, which no WebSocket knows about)."""
-    async with kernel.manager.client() as direct, direct.iopub() as messages:
-        # The busy kernel still answers on control, and publishes that request's status:
-        # seeing it proves our SUB socket is connected (retried, as a SUB joins late).
-        async with asyncio.timeout(WAIT):
-            while True:
-                reply = await direct.request("control", "kernel_info_request", {}, timeout=WAIT)
-
-                def answers(m: Message, mine: str | None = reply.parent_msg_id) -> bool:
-                    return m.parent_msg_id == mine
-
-                try:
-                    async with asyncio.timeout(1):
-                        await _next_matching(messages, answers)
-                    break
-                except TimeoutError:
-                    continue
-        await asyncio.to_thread(trigger.touch)
-        async with asyncio.timeout(WAIT):
-            await _next_matching(
-                messages,
-                lambda m: m.msg_type == "stream" and marker in str(m.content.get("text")),
-            )
-
-
 async def test_reconnect_replays_output(served: Served, tmp_path: Path) -> None:
     trigger = tmp_path / "go"
     code = (
@@ -215,7 +181,7 @@ async def test_reconnect_replays_output(served: Served, tmp_path: Path) -> None:
         msg_id = await client.send("shell", "execute_request", {"code": code})
         await client.wait_for(lambda m: m["header"]["msg_type"] == "execute_input")
     assert served.py.connections == 0
-    await _trigger_and_wait(served.py, trigger, "done while away")
+    await trigger_and_wait(served.py, trigger, "done while away")
     async with ws_client(served.url(served.py, "replayed"), v1=True) as again:
         out = await again.wait_for(
             lambda m: m["header"]["msg_type"] == "stream" and parent_id(m) == msg_id
@@ -235,7 +201,7 @@ async def test_another_session_gets_no_replay(served: Served, tmp_path: Path) ->
     async with ws_client(served.url(served.py, "first")) as client:
         msg_id = await client.send("shell", "execute_request", {"code": code})
         await client.wait_for(lambda m: m["header"]["msg_type"] == "execute_input")
-    await _trigger_and_wait(served.py, trigger, "done: private")
+    await trigger_and_wait(served.py, trigger, "done: private")
     async with ws_client(served.url(served.py, "second")) as other:
         reply, _ = await other.execute("'marker'")
         assert reply["content"]["status"] == "ok"

@@ -23,7 +23,7 @@ from jupyter_server.services.kernels.connection.base import (
 )
 from websockets.asyncio.client import ClientConnection, connect
 
-from kernelhub.protocol import Session
+from kernelhub.protocol import Message, Session
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.server.auth import check_request
@@ -265,3 +265,41 @@ async def ws_client(url: str, *, v1: bool = False, **kw: Any) -> AsyncIterator[W
     async with connect(url, subprotocols=protocols, max_size=None, open_timeout=WAIT, **kw) as ws:  # type: ignore[arg-type]
         assert ws.subprotocol == (V1_SUBPROTOCOL if v1 else None)
         yield WsClient(ws, v1)
+
+
+async def next_matching(messages: AsyncIterator[Message], want: Callable[[Message], bool]) -> None:
+    async for msg in messages:
+        if want(msg):
+            return
+
+
+async def trigger_and_wait(kernel: Any, trigger: Path, marker: str) -> None:
+    """Create ``trigger``; return once the kernel has printed ``marker`` (seen by a direct
+    ZeroMQ client, which no WebSocket knows about)."""
+    async with kernel.manager.client() as direct, direct.iopub() as messages:
+        # The busy kernel still answers on control, and publishes that request's status:
+        # seeing it proves our SUB socket is connected (retried, as a SUB joins late).
+        async with asyncio.timeout(WAIT):
+            while True:
+                reply = await direct.request("control", "kernel_info_request", {}, timeout=WAIT)
+
+                def answers(m: Message, mine: str | None = reply.parent_msg_id) -> bool:
+                    return m.parent_msg_id == mine
+
+                try:
+                    async with asyncio.timeout(1):
+                        await next_matching(messages, answers)
+                    break
+                except TimeoutError:
+                    continue
+        await asyncio.to_thread(trigger.touch)
+        async with asyncio.timeout(WAIT):
+            await next_matching(
+                messages,
+                lambda m: m.msg_type == "stream" and marker in str(m.content.get("text")),
+            )
+
+
+def wait_code(trigger: Path, then: str) -> str:
+    """Python code that waits until ``trigger`` exists, then runs ``then``."""
+    return f"import os, time\nwhile not os.path.exists({str(trigger)!r}): time.sleep(0.01)\n" + then
