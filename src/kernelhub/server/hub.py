@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from kernelhub.errors import KernelhubError, LaunchError, NoSuchKernelError, close_matches
+from kernelhub.launchers.params import validate_launch_params
 from kernelhub.manager import KernelManager
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
@@ -232,7 +233,8 @@ class KernelHub:
             listing.name_of(kernel_type),
             self.resolve_path(path),
             dict(env or {}),
-            dict(launch_params or {}),
+            # Checked here, before a pool could hand out a kernel for bad parameters.
+            validate_launch_params(kernel_type, launch_params or {}),
             kernel_id,
         )
         manager = await self.starter(request) if self.starter is not None else None
