@@ -1,6 +1,7 @@
-"""Helpers for the WebSocket tests: a real uvicorn server in the test's loop, kernel types, and a
-WebSocket client that speaks either framing through jupyter_server's own codecs (so that our
-framing is checked against an independent implementation, not against itself)."""
+"""Helpers for the WebSocket tests: the real app (``create_app``) served by uvicorn in the
+test's loop, kernel types, and a WebSocket client that speaks either framing through
+jupyter_server's own codecs (so that our framing is checked against an independent
+implementation, not against itself)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -26,15 +26,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from kernelhub.protocol import Message, Session
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
-from kernelhub.server.auth import check_request
-from kernelhub.server.channels import ChannelsAttachment, channels_endpoint
+from kernelhub.server.app import create_app
+from kernelhub.server.channels import ChannelsAttachment
 from kernelhub.server.config import ServerConfig
 from kernelhub.server.hub import KernelHub
 from kernelhub.server.wsframes import V1_SUBPROTOCOL
 
 TOKEN = "ws-test-token"
 WAIT = 30.0  # every wait on a kernel is bounded by this
-_CHANNELS = re.compile(r"/api/kernels/([^/]+)/channels")
 
 
 def kernel_type(name: str, module: str, language: str, **extra: Any) -> KernelType:
@@ -93,27 +92,6 @@ def isolated_env(root: Path) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def mini_app(hub: KernelHub, config: ServerConfig) -> Callable[..., Any]:
-    """The channels route alone, behind the server's token check (S1's auth)."""
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        match = _CHANNELS.fullmatch(scope.get("path", ""))
-        if scope["type"] == "websocket":
-            refusal = check_request(config, scope)
-            if refusal is None and match is not None:
-                await channels_endpoint(
-                    scope, receive, send, hub=hub, kernel_id=match[1], config=config
-                )
-                return
-            await receive()
-            await send({"type": "websocket.close", "code": 4003})
-        elif scope["type"] == "http":
-            await send({"type": "http.response.start", "status": 404, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
-
-    return app
-
-
 class LiveServer:
     """uvicorn serving a hub on 127.0.0.1, a free port, in the running loop."""
 
@@ -124,7 +102,7 @@ class LiveServer:
         self.port = sock.getsockname()[1]
         sock.close()
         config = uvicorn.Config(
-            mini_app(hub, hub.config),
+            create_app(hub.config, hub=hub),
             host="127.0.0.1",
             port=self.port,
             ws=ws,  # type: ignore[arg-type]
