@@ -30,6 +30,7 @@ from kernelhub.providers.finder import KernelFinder
 from kernelhub.providers.spec import SpecProvider
 from kernelhub.restarter import KernelEvent, RestartPolicy
 from kernelhub.server.app import App, create_app
+from kernelhub.server.cli import quiet_uvicorn
 from kernelhub.server.config import ServerConfig
 from kernelhub.server.hub import KernelHub, ServedKernel
 
@@ -204,6 +205,7 @@ def run_in_thread(app: App) -> Running:
         ready.set()
 
     app.on_startup.append(started)
+    quiet_uvicorn()  # as kernelhub serve runs it
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["register", "run"]
+__all__ = ["quiet_uvicorn", "register", "run"]
 
 log = logging.getLogger("kernelhub.server")
 
@@ -75,6 +75,15 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def quiet_uvicorn() -> None:
+    """No access log (it would print ``?token=`` query strings, and costs time per request)
+    and only uvicorn's warnings: the log is one line per kernel event."""
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False  # uvicorn logs requests only if this logger has handlers
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+
+
 def _bind(ip: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -109,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    quiet_uvicorn()
     sock = _bind(config.ip, config.port)
     port = sock.getsockname()[1]
     app = create_app(config)
