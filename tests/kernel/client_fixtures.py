@@ -85,3 +85,27 @@ def kernel_process(directory: Path, module: str = "ipykernel_launcher") -> Itera
     finally:
         proc.kill()
         proc.wait(10)
+
+
+def install_test_specs(kernels_dir: Path) -> None:
+    """Kernelspecs ``testpy`` (ipykernel) and ``testbash`` (bash_kernel) in ``kernels_dir``.
+
+    The argv is the one such specs have always had (``python`` means our interpreter); no
+    ``kernel_protocol_version``, so ports are chosen as for any ipykernel.
+    """
+    import json
+
+    for name, module, language in (
+        ("testpy", "ipykernel_launcher", "python"),
+        ("testbash", "bash_kernel", "bash"),
+    ):
+        spec = kernels_dir / name
+        spec.mkdir(parents=True, exist_ok=True)
+        argv = ["python", "-m", module, "-f", "{connection_file}"]
+        data = {"argv": argv, "display_name": name, "language": language}
+        (spec / "kernel.json").write_text(json.dumps(data))
+
+
+def kernelhub_command(*args: str) -> list[str]:
+    """The command line of ``kernelhub ARGS`` as a user runs it."""
+    return [sys.executable, "-m", "kernelhub", *args]

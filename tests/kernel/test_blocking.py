@@ -114,11 +114,18 @@ def test_introspection_and_iopub(client: BlockingKernelClient) -> None:
 
 
 def test_timeouts(client: BlockingKernelClient) -> None:
-    with client.iopub() as messages, pytest.raises(KernelTimeoutError):
-        messages.get(timeout=0.05)
-    with pytest.raises(KernelTimeoutError):
-        client.execute("import time; time.sleep(30)", timeout=0.2)
-    assert client.interrupt_request(timeout=30) is not None
+    with client.iopub() as messages:
+        with pytest.raises(KernelTimeoutError):
+            messages.get(timeout=0.05)
+        code = "import time; print('started', flush=True); time.sleep(30)"
+        with pytest.raises(KernelTimeoutError):
+            client.execute(code, timeout=0.2)
+        for msg in messages:  # interrupt once the code runs, then see the kernel idle again
+            if msg.msg_type == "stream" and "started" in msg.content["text"]:
+                assert client.interrupt_request(timeout=30) is not None
+            if msg.msg_type == "error":
+                assert msg.content["ename"] == "KeyboardInterrupt"
+                break
 
 
 def test_close_stops_the_thread_and_later_calls_fail(kernel: KernelProcess) -> None:

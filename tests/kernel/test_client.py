@@ -209,10 +209,15 @@ async def test_comms_round_trip(client: AsyncKernelClient) -> None:
 
 
 async def test_timeout_raises_and_interrupt_by_message(client: AsyncKernelClient) -> None:
-    with pytest.raises(KernelTimeoutError):
-        await client.execute("import time; time.sleep(60)", timeout=0.5)
-    # The cell is still running: interrupt it over control and see it end.
     async with client.iopub() as messages:
+        code = "import time; print('started', flush=True); time.sleep(60)"
+        with pytest.raises(KernelTimeoutError):
+            await client.execute(code, timeout=0.5)
+        # The cell is still running: interrupt it over control (once it has surely started:
+        # a SIGINT outside user code may be lost) and see it end.
+        async for msg in messages:
+            if msg.msg_type == "stream" and "started" in msg.content["text"]:
+                break
         reply = await client.interrupt_request(timeout=30)
         assert reply is not None
         assert reply["status"] == "ok"

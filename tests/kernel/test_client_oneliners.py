@@ -23,11 +23,12 @@ async def test_start_kernel(ipykernel_type: KernelType) -> None:
                 outputs.append(out)
         assert execution.result.stdout == "s\n"
 
-        # interrupt (the kernel type's way: a signal for ipykernel)
-        task = asyncio.create_task(kernel.execute("import time; time.sleep(60)", timeout=60))
+        # interrupt (the kernel type's way: a signal for ipykernel), once the code runs
         async with kernel.client.iopub() as messages:
+            code = "import time; print('started', flush=True); time.sleep(60)"
+            task = asyncio.create_task(kernel.execute(code, timeout=60))
             async for msg in messages:
-                if msg.msg_type == "status" and msg.content["execution_state"] == "busy":
+                if msg.msg_type == "stream" and "started" in msg.content["text"]:
                     break
         await kernel.interrupt()
         interrupted = await task

@@ -9,6 +9,7 @@ their exceptions reach the caller.
 from __future__ import annotations
 
 import asyncio
+import queue
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -40,7 +41,9 @@ class BlockingExecution:
     """A running execution seen from blocking code: iterate for outputs, then ``result``.
 
     The execution runs as a task on the portal's loop; its outputs and input requests are
-    passed to the iterating thread through a queue on that loop.
+    passed to the iterating thread through a thread-safe queue that the iterating thread reads
+    directly. A Ctrl-C in that thread interrupts the read and loses nothing: the event stays
+    queued for the next one (a cancelled cross-thread call could drop an event in flight).
     """
 
     def __init__(
@@ -54,37 +57,33 @@ class BlockingExecution:
         self._portal = portal
         self._user_input = on_input
         self._result: ExecuteResult | None = None
-        # Queues bind to the loop that first uses them (3.10+): the portal's.
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         if on_input is not None:
             kwargs["on_input"] = self._ask
         self._task = portal.start(self._run, client, code, kwargs)
         self._finished = False
 
     async def _run(self, client: AsyncKernelClient, code: str, kwargs: dict[str, Any]) -> None:
-        queue = self._queue
+        events = self._queue
         try:
-            result = await client.execute(code, on_output=queue.put_nowait, **kwargs)
+            result = await client.execute(code, on_output=events.put, **kwargs)
         except BaseException as exc:
-            queue.put_nowait((_DONE, exc))
+            events.put((_DONE, exc))
             raise
-        queue.put_nowait((_DONE, result))
+        events.put((_DONE, result))
 
     async def _ask(self, request: InputRequest) -> str:
         # The answer comes from the iterating thread, which may block in input() meanwhile.
         answer: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((request, answer))
+        self._queue.put((request, answer))
         return await answer
-
-    async def _next_event(self) -> Any:
-        return await self._queue.get()
 
     def __iter__(self) -> Iterator[Output]:
         return self
 
     def __next__(self) -> Output:
         while not self._finished:
-            event = self._portal.call(self._next_event)
+            event = self._queue.get()
             if isinstance(event, tuple) and event[0] is _DONE:
                 self._finished = True
                 if isinstance(event[1], BaseException):
