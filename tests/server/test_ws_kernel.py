@@ -133,7 +133,8 @@ async def test_interrupt(served: Served) -> None:
         await client.wait_for(
             lambda m: m["header"]["msg_type"] == "stream" and parent_id(m) == msg_id
         )
-        await served.live.hub.interrupt_kernel(served.py.id)
+        path = f"/api/kernels/{served.py.id}/interrupt"
+        assert await asyncio.to_thread(served.live.rest, "POST", path) == 204
         reply = await client.reply(msg_id)
     assert reply["content"]["status"] == "error"
     assert reply["content"]["ename"] == "KeyboardInterrupt"

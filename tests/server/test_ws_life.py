@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from kernelhub.manager import KernelManager
+from kernelhub.server.channels import ChannelsAttachment
 from kernelhub.server.hub import StartRequest
 from kernelhub.server.wsconnection import ReplayBuffer
 from tests.server.ws_fixtures import (
@@ -73,6 +74,17 @@ async def test_restart_on_request_keeps_the_socket() -> None:
         [result] = [m for m in outputs if m["header"]["msg_type"] == "execute_result"]
         assert result["content"]["data"]["text/plain"] == "False"
         assert kernel.execution_state == "idle"
+
+
+async def test_the_first_websocket_attaches_the_bridge() -> None:
+    """``kernelhub serve`` may not register the attachment up front: the endpoint adds it."""
+    async with live_server(attach=False) as live:
+        kernel = await live.hub.start_kernel("wstest-py")
+        async with ws_client(live.url(kernel.id), v1=True) as client:
+            msg_id = await client.send("shell", "kernel_info_request")
+            await client.reply(msg_id)
+        [attachment] = [a for a in live.hub.attachments if isinstance(a, ChannelsAttachment)]
+        assert kernel.id in attachment.bridges
 
 
 async def test_shutdown_closes_the_socket() -> None:

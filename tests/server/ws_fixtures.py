@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import sys
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,16 @@ class LiveServer:
         query = f"?token={token}" + (f"&session_id={session_id}" if session_id else "")
         return f"ws://127.0.0.1:{self.port}/api/kernels/{kernel_id}/channels{query}"
 
+    def rest(self, method: str, path: str) -> int:
+        """Make a REST call with the token (blocking: run it in a thread); its status."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            method=method,
+            headers={"Authorization": f"token {TOKEN}"},
+        )
+        with urllib.request.urlopen(request, timeout=WAIT) as response:
+            return int(response.status)
+
     def server_sockets(self) -> list[socket.socket]:
         """The server's side of every open connection."""
         return [
@@ -126,14 +137,19 @@ class LiveServer:
 
 @contextlib.asynccontextmanager
 async def live_server(
-    buffer_bytes: int = 2 * 1024 * 1024, ws: str = "websockets-sansio", starter: Any = None
+    buffer_bytes: int = 2 * 1024 * 1024,
+    ws: str = "websockets-sansio",
+    starter: Any = None,
+    attach: bool = True,
 ) -> AsyncIterator[LiveServer]:
-    """A hub with our channels attachment, served by uvicorn; everything closed after."""
+    """A hub with our channels attachment (unless not ``attach``: then the first WebSocket
+    adds it), served by uvicorn; everything closed after."""
     config = ServerConfig(token=TOKEN, buffer_bytes=buffer_bytes, shutdown_kernels_on_exit=True)
     hub = KernelHub(config, KernelFinder([TypesProvider()]))
     hub.starter = starter
     attachment = ChannelsAttachment(config)
-    hub.add_attachment(attachment)
+    if attach:
+        hub.add_attachment(attachment)
     live = LiveServer(hub, attachment, ws)
     # serve() without its signal handlers and main loop: load, then start listening.
     live.server.config.load()
@@ -145,7 +161,9 @@ async def live_server(
         live.server.should_exit = True
         await live.server.shutdown()
         await hub.aclose()
-        await attachment.aclose()
+        for added in hub.attachments:
+            if isinstance(added, ChannelsAttachment):
+                await added.aclose()
 
 
 class WsClient:
