@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from _harness import Result
+from _harness import Result, compare
 
 _CHILD = """
 import json, sys, time
@@ -40,6 +43,45 @@ print(json.dumps({"import": t1 - t0, "cold": cold, "cold cpu": cold_cpu, "warm":
 
 
 TITLE = "environment discovery (issue 4)"
+BIN = Path(sys.executable).parent
+
+
+def _cli_listing(layout: Any, runs: int) -> Result:
+    """The whole ``kernelhub list --json`` (100 specs plus the layout's environments) against
+    ``jupyter kernelspec list --json`` (the 100 specs only), as whole processes."""
+    from spec_trees import make_tree
+
+    root, env = make_tree(100)
+    try:
+        env.update(
+            HOME=str(layout.home),
+            PATH=os.pathsep.join([layout.environ["PATH"], "/usr/bin", "/bin"]),
+        )
+        ours_cmd = [str(BIN / "kernelhub"), "list", "--json"]
+        theirs_cmd = [str(BIN / "jupyter"), "kernelspec", "list", "--json"]
+
+        def timed(cmd: list[str]) -> Callable[[], float]:
+            def once() -> float:
+                start = time.perf_counter()
+                subprocess.run(cmd, env=env, cwd=layout.cwd, stdout=subprocess.DEVNULL, check=True)
+                return (time.perf_counter() - start) * 1000
+
+            return once
+
+        listed = subprocess.run(ours_cmd, env=env, cwd=layout.cwd, capture_output=True, check=True)
+        theirs_listed = subprocess.run(theirs_cmd, env=env, capture_output=True, check=True)
+        ours_n = len(json.loads(listed.stdout))
+        theirs_n = len(json.loads(theirs_listed.stdout)["kernelspecs"])
+        return compare(
+            "CLI list --json, 100 specs + 200 envs",
+            timed(ours_cmd),
+            timed(theirs_cmd),
+            runs=runs,
+            target=0.5,
+            note=f"kernelhub lists {ours_n} kernel types, jupyter {theirs_n} kernelspecs",
+        )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def run(quick: bool, n: int = 200) -> list[Result]:
@@ -73,8 +115,10 @@ def run(quick: bool, n: int = 200) -> list[Result]:
             assert result["n"] == n, result
             for key, values in samples.items():
                 values.append(result[key] * 1000)
+        cli = _cli_listing(layout, runs)
     med = {key: statistics.median(values) for key, values in samples.items()}
     return [
+        cli,
         Result(f"discover {n} envs, cold", med["cold"], None, "ms", runs, target=50),
         Result(f"discover {n} envs, cold (CPU)", med["cold cpu"], None, "ms", runs),
         Result(f"discover {n} envs, warm (stat check)", med["warm"], None, "ms", runs),
