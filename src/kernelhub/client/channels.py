@@ -22,6 +22,7 @@ from typing import cast
 import zmq
 import zmq.asyncio
 
+from kernelhub.client.heartbeat import Heartbeat
 from kernelhub.connection import Channel, ConnectionInfo
 from kernelhub.errors import ClientClosedError, KernelDiedError, KernelTimeoutError, ProtocolError
 from kernelhub.protocol import Message, Session
@@ -106,8 +107,7 @@ class Channels:
         self._sockets: dict[str, zmq.Socket[bytes]] = {}
         self._drains: dict[str, Callable[[], None]] = {}
         self._selector: asyncio.AbstractEventLoop | None = None
-        self._hb: zmq.Socket[bytes] | None = None
-        self._hb_lock = asyncio.Lock()
+        self._hb: Heartbeat | None = None
 
     def _socket(self, channel: Channel, kind: int, identity: bytes | None) -> zmq.Socket[bytes]:
         sock = self._ctx.socket(kind)
@@ -181,12 +181,12 @@ class Channels:
         if self.closed:
             return
         self.closed = True
-        for channel, sock in self._sockets.items():
+        for sock in self._sockets.values():
             if self._selector is not None:
                 self._selector.remove_reader(sock.FD)
             sock.close(linger=0)
-            del channel
-        self._close_hb()
+        if self._hb is not None:
+            self._hb.close()
         self._fail_all(ClientClosedError("the kernel client was closed"))
 
     # -- sending ---------------------------------------------------------------------------
@@ -274,39 +274,10 @@ class Channels:
         for waiter in list(self.waiters):
             waiter.fail(exc)
 
-    def _close_hb(self) -> None:
-        if self._hb is not None:
-            if self._selector is not None:
-                self._selector.remove_reader(self._hb.FD)
-            self._hb.close(linger=0)
-            self._hb = None
-
     async def heartbeat(self, timeout: float) -> bool:
         """Ping the heartbeat socket; whether the echo came back within ``timeout``."""
         self.check_open()
-        assert self.loop is not None
-        assert self._selector is not None
-        async with self._hb_lock:
-            if self._hb is None:
-                self._hb = self._socket("hb", zmq.REQ, None)
-            hb = self._hb
-            echo: asyncio.Future[None] = self.loop.create_future()
-
-            def readable() -> None:
-                if _int_option(hb)(_EVENTS) & _POLLIN and not echo.done():
-                    echo.set_result(None)
-
-            self._selector.add_reader(hb.FD, readable)
-            try:
-                hb.send(b"ping")
-                readable()  # the reply may be in already: the FD only reports edges
-                await asyncio.wait_for(echo, timeout)
-                hb.recv(_NOBLOCK)
-                return True
-            except TimeoutError:
-                # A REQ socket that missed its reply cannot send again: start a fresh one.
-                self._close_hb()
-                return False
-            finally:
-                if self._hb is not None:
-                    self._selector.remove_reader(hb.FD)
+        if self._hb is None:
+            assert self._selector is not None
+            self._hb = Heartbeat(lambda: self._socket("hb", zmq.REQ, None), self._selector)
+        return await self._hb.ping(timeout)
