@@ -81,8 +81,12 @@ async def test_the_first_websocket_attaches_the_bridge() -> None:
     async with live_server(attach=False) as live:
         kernel = await live.hub.start_kernel("wstest-py")
         async with ws_client(live.url(kernel.id), v1=True) as client:
-            msg_id = await client.send("shell", "kernel_info_request")
-            await client.reply(msg_id)
+            # The handshake waited for the new bridge's IOPub: the first output arrives.
+            reply, outputs = await client.execute("print('first')")
+        assert reply["content"]["status"] == "ok"
+        assert [m["content"]["text"] for m in outputs if m["header"]["msg_type"] == "stream"] == [
+            "first\n"
+        ]
         [attachment] = [a for a in live.hub.attachments if isinstance(a, ChannelsAttachment)]
         assert kernel.id in attachment.bridges
 

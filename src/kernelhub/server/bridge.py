@@ -17,9 +17,10 @@ session's replies to another would hand it replies to requests it never sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
-from typing import Protocol, cast
+from typing import cast
 
 import zmq
 
@@ -29,28 +30,21 @@ from kernelhub.protocol import DELIMITER, Header, Session, Signer
 from kernelhub.protocol._check import check_header
 from kernelhub.protocol._json import unpack
 from kernelhub.restarter import KernelEvent
-from kernelhub.server.wsconnection import Connection, Frame, ReplayBuffer, Sockets
+from kernelhub.server.wsconnection import (
+    Connection,
+    Frame,
+    ReplayBuffer,
+    ServedKernelLike,
+    Sockets,
+)
 
 __all__ = ["KernelBridge", "ServedKernelLike"]
 
 log = logging.getLogger("kernelhub.server")
 
+_NUDGES, _NUDGE_EVERY = 40, 0.25  # IOPub proof: up to 10 s, then carry on regardless
 _BATCH = 64  # messages per wake-up, so one busy socket cannot starve the loop
 _POLLIN, _EVENTS, _NOBLOCK = zmq.POLLIN, zmq.EVENTS, zmq.NOBLOCK
-
-
-class ServedKernelLike(Protocol):
-    """What the bridge needs of the hub's ``ServedKernel``."""
-
-    id: str
-    execution_state: str
-    connections: int
-    reason: str | None
-
-    @property
-    def manager(self) -> object: ...  # a KernelManager (its ``connection_info``, ``restarter``)
-
-    def touch(self) -> None: ...
 
 
 class KernelBridge:
@@ -71,7 +65,49 @@ class KernelBridge:
         self._ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
         self._drains: dict[zmq.Socket[bytes], Callable[[], None]] = {}
         self._status_session = Session(b"", username="kernelhub")
-        self.iopub = self.open_socket("iopub", zmq.SUB, None, self._fanout)
+        #: Set once the IOPub socket has received something: its subscription is in place.
+        self.ready = asyncio.Event()
+        self._nudger: asyncio.Task[None] | None = None
+        self.iopub = self._open_iopub()
+
+    def _open_iopub(self) -> zmq.Socket[bytes]:
+        # A SUB socket misses what is published before its subscription reaches the kernel:
+        # nudge the kernel (kernel_info on control, whose busy/idle go to IOPub) until
+        # something arrives, as jupyter_server does, so that no client's output is lost.
+        self.ready.clear()
+        sock = self.open_socket("iopub", zmq.SUB, None, self._fanout)
+        if self._nudger is not None:
+            self._nudger.cancel()
+        self._nudger = self._loop.create_task(self._nudge(), name=f"kernelhub-nudge-{self.id}")
+        return sock
+
+    async def _nudge(self) -> None:
+        session = Session(self.info.key, self.info.signature_scheme, username="kernelhub")
+        sock = self._ctx.socket(zmq.DEALER)
+        sock.linger = 0
+        sock.connect(self.info.url("control"))
+        try:
+            for _ in range(_NUDGES):
+                with contextlib.suppress(zmq.Again):
+                    sock.send_multipart(
+                        session.serialize(session.message("kernel_info_request")), _NOBLOCK
+                    )
+                try:
+                    await asyncio.wait_for(self.ready.wait(), _NUDGE_EVERY)
+                    return
+                except asyncio.TimeoutError:
+                    continue
+            log.warning("kernel %s: IOPub silent after %d kernel_info requests", self.id, _NUDGES)
+        finally:
+            sock.close(linger=0)
+
+    async def wait_ready(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) until IOPub is known to be subscribed; whether it is."""
+        try:
+            await asyncio.wait_for(self.ready.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
     # -- sockets -----------------------------------------------------------------------------
 
@@ -133,6 +169,11 @@ class KernelBridge:
     # -- traffic -----------------------------------------------------------------------------
 
     def _fanout(self, channel: str, parts: list[bytes], header: Header) -> None:
+        if not self.ready.is_set():
+            self.ready.set()
+        self._broadcast(channel, parts, header)
+
+    def _broadcast(self, channel: str, parts: list[bytes], header: Header) -> None:
         self.kernel.touch()
         if header.get("msg_type") == "status":
             try:
@@ -203,7 +244,7 @@ class KernelBridge:
             content["reason"] = reason
         msg = self._status_session.message("status", content)
         self.kernel.execution_state = state
-        self._fanout("iopub", self._status_session.serialize(msg)[2:], msg.header)
+        self._broadcast("iopub", self._status_session.serialize(msg)[2:], msg.header)
 
     def on_event(self, event: KernelEvent) -> None:
         """Tell the clients about a manager event (the hub has updated the model already).
@@ -235,17 +276,23 @@ class KernelBridge:
             self.parked.close()
         self.parked = self.buffer = None
         self.close_socket(self.iopub)
-        self.iopub = self.open_socket("iopub", zmq.SUB, None, self._fanout)
+        self.iopub = self._open_iopub()
 
     async def aclose(self) -> None:
-        """Close every client and socket."""
+        """Close every client and socket, and wait for the nudge task to end."""
         self.close_now()
+        if self._nudger is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._nudger
+            self._nudger = None
 
     def close_now(self, code: int = 1000, reason: str = "the kernel was shut down") -> None:
         """Close every client (with ``code``) and every socket, at once."""
         if self.closed:
             return
         self.closed = True
+        if self._nudger is not None:
+            self._nudger.cancel()
         for conn in list(self.connections):
             conn.close(code, reason)
             conn.sockets.close()

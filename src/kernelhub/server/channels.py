@@ -39,6 +39,9 @@ __all__ = ["ChannelsAttachment", "channels_attachment", "channels_endpoint"]
 
 log = logging.getLogger("kernelhub.server")
 
+# How long a handshake waits for a new bridge's IOPub to be proven (a kernel that never
+# answers on control is still served after it, minus what it published meanwhile).
+_READY_WAIT = 5.0
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -74,7 +77,7 @@ class ChannelsAttachment:
         """Close the kernel's bridge and its clients."""
         bridge = self.bridges.pop(kernel.id, None)
         if bridge is not None:
-            bridge.close_now()
+            await bridge.aclose()
 
     async def kernel_event(self, kernel: ServedKernelLike, event: KernelEvent) -> None:
         """Pass a manager event to the kernel's clients."""
@@ -84,9 +87,11 @@ class ChannelsAttachment:
 
     async def aclose(self) -> None:
         """Close every bridge (the server is stopping; kernels may live on)."""
-        for bridge in self.bridges.values():
-            bridge.close_now(1001, "the server is stopping")
+        bridges = list(self.bridges.values())
         self.bridges.clear()
+        for bridge in bridges:
+            bridge.close_now(1001, "the server is stopping")
+            await bridge.aclose()
 
 
 def channels_attachment(hub: Any) -> ChannelsAttachment:
@@ -160,9 +165,11 @@ async def channels_endpoint(
     except NoSuchKernelError:
         await _refuse(scope, send, 404, f"no kernel with id {kernel_id}", 4004)
         return
+    bridge = channels_attachment(hub).bridge(kernel)
+    if not await bridge.wait_ready(_READY_WAIT):
+        log.warning("kernel %s: IOPub not confirmed; early output may be missed", kernel_id)
     v1 = V1_SUBPROTOCOL in (scope.get("subprotocols") or ())
     await send({"type": "websocket.accept", "subprotocol": V1_SUBPROTOCOL if v1 else None})
-    bridge = channels_attachment(hub).bridge(kernel)
     conn = bridge.attach(_session_id(scope), v1=v1)
     writer = asyncio.ensure_future(_pump_out(conn, send))
     reader = asyncio.ensure_future(_pump_in(conn, receive, kernel_id))

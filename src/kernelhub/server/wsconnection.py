@@ -1,5 +1,6 @@
-"""One WebSocket client's share of a kernel bridge: its outbox, its DEALER sockets, and the
-buffer that keeps a disconnected session's output for its return."""
+"""One WebSocket client's share of a kernel bridge: its outbox, its DEALER sockets, the buffer
+that keeps a disconnected session's output for its return, and what the bridge needs of a
+served kernel."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import collections
 import logging
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import zmq
 
@@ -17,7 +18,7 @@ from kernelhub.server.wsframes import Incoming, encode_json, encode_v1
 if TYPE_CHECKING:
     from kernelhub.server.bridge import KernelBridge
 
-__all__ = ["OUTBOX_LIMIT", "Connection", "Frame", "ReplayBuffer", "Sockets"]
+__all__ = ["OUTBOX_LIMIT", "Connection", "Frame", "ReplayBuffer", "ServedKernelLike", "Sockets"]
 
 log = logging.getLogger("kernelhub.server")
 
@@ -26,6 +27,20 @@ OUTBOX_LIMIT = 256 * 1024 * 1024
 #: An encoded WebSocket frame: text (JSON framing) or binary.
 Frame = str | bytes
 _NOBLOCK = zmq.NOBLOCK
+
+
+class ServedKernelLike(Protocol):
+    """What the bridge needs of the hub's ``ServedKernel``."""
+
+    id: str
+    execution_state: str
+    connections: int
+    reason: str | None
+
+    @property
+    def manager(self) -> object: ...  # a KernelManager (its ``connection_info``, ``restarter``)
+
+    def touch(self) -> None: ...
 
 
 class ReplayBuffer:
