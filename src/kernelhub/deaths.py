@@ -85,7 +85,8 @@ def last_lines(output: str, n: int = _QUOTED_LINES) -> str:
 
 def _status_words(exit_code: int | None) -> str:
     if exit_code is None:
-        return "vanished (exit status unknown)"
+        # Only a process that is not our child (re-attached by a later server) ends unreaped.
+        return "exited while not our child (exit status unknown)"
     if exit_code < 0:
         signum = -exit_code
         words = f"killed by signal {signum} ({signal_name(signum)})"

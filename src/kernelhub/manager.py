@@ -31,7 +31,7 @@ from kernelhub import paths, ports
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.connection import ConnectionInfo, new_key, remove_connection_file
 from kernelhub.deaths import Death, explain_after
-from kernelhub.errors import ClientClosedError, KernelDiedError, LaunchError
+from kernelhub.errors import ClientClosedError, KernelDiedError, KernelTimeoutError, LaunchError
 from kernelhub.launchers import KernelProcess, Launcher, LocalLauncher, startup, stopping
 from kernelhub.launchers.handshake import Registrar
 from kernelhub.launchers.params import validate_launch_params
@@ -120,6 +120,12 @@ class KernelManager(EventHub):
         """Whether the kernel process is running."""
         return self._process is not None and self._process.is_alive()
 
+    @property
+    def log_path(self) -> str | None:
+        """The file the kernel writes its output to (kernels that may outlive us), if any."""
+        path: str | None = getattr(self._process, "log_path", None)
+        return path
+
     def output(self) -> str:
         """The tail of what the kernel wrote to stdout/stderr (bounded)."""
         return self._process.output() if self._process else ""
@@ -158,29 +164,61 @@ class KernelManager(EventHub):
         started = await startup.start(
             plan, self.launcher, info, timeout=timeout, registrar=self._registrar
         )
-        self._process, self._client = started.process, started.client
         self.connection_info = started.info
-        self.kernel_info = started.kernel_info
+        self._supervise(started.process, started.client, started.kernel_info)
+
+    def _supervise(
+        self, process: KernelProcess, client: AsyncKernelClient, kernel_info: dict[str, Any]
+    ) -> None:
+        self._process, self._client, self.kernel_info = process, client, kernel_info
         # Start-up chatter (ipykernel's warning about unencrypted TCP) explains no later death.
-        self._ready_output = started.process.output()
+        self._ready_output = process.output()
         self.death, self._kill_detail, self._stopping, self._down = None, None, False, False
         self._watcher = asyncio.get_running_loop().create_task(
-            self._watch(started.process), name=f"kernelhub-watch-{self.kernel_id}"
+            self._watch(process), name=f"kernelhub-watch-{self.kernel_id}"
         )
         if self.restarter is not None:
             self.restarter.kernel_started()
 
+    async def attach(
+        self, process: KernelProcess, info: ConnectionInfo, *, timeout: float = 5.0
+    ) -> dict[str, Any]:
+        """Supervise a kernel that runs already, started by someone else (a server that died):
+        ``process`` is its handle, ``info`` where it listens. It must answer its heartbeat and
+        a ``kernel_info_request`` on control (answered even while it runs code) within
+        ``timeout`` each; returns that reply's content. Raises KernelTimeoutError, leaving the
+        process alone (the caller decides its fate). A restart starts a child of our own."""
+        async with self._lock:
+            self._check_open()
+            if self._process is not None:
+                raise LaunchError(f"kernel {self.kernel_id} is already supervised")
+            client = await AsyncKernelClient(info).__aenter__()
+            try:
+                if not await client.heartbeat(timeout):
+                    raise KernelTimeoutError(
+                        f"kernel {self.kernel_id}: no heartbeat in {timeout:g} s"
+                    )
+                reply = await client.request("control", "kernel_info_request", {}, timeout=timeout)
+            except BaseException:
+                await client.aclose()
+                raise
+            self.connection_info, self._key, self._wanted = info, info.key, True
+            self._supervise(process, client, dict(reply.content))
+        self.emit("started")
+        return self.kernel_info
+
     async def _watch(self, process: KernelProcess) -> None:
-        code = await process.wait()
+        await process.wait()
         if process is not self._process or self._stopping:
             return  # a shutdown or restart is dealing with it
+        # returncode, not wait()'s value: it is None for a process that is not our child.
         self.death = death = explain_after(
-            code, process.output(), self._ready_output, killed=self._kill_detail
+            process.returncode, process.output(), self._ready_output, killed=self._kill_detail
         )
         log.warning("kernel %s died: %s", self.kernel_id, death.reason)
         for client in [self._client, *self._clients]:
             if client is not None:
-                client.notify_died(death.reason, code)
+                client.notify_died(death.reason, process.returncode)
         self.emit("died", reason=death.reason)
         if self.restarter is not None and self._wanted:
             self.restarter.kernel_died(death.reason)

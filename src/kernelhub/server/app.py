@@ -26,7 +26,7 @@ from kernelhub.errors import (
     LaunchParamsError,
     NoSuchKernelError,
 )
-from kernelhub.server import auth
+from kernelhub.server import auth, services
 from kernelhub.server.api_kernels import KernelsAPI
 from kernelhub.server.api_kernelspecs import KernelspecsAPI
 from kernelhub.server.api_misc import MiscAPI
@@ -86,6 +86,8 @@ class App:
         #: Awaited at lifespan startup, in order, then at shutdown (before the hub closes).
         self.on_startup: list[Callable[[], Awaitable[None]]] = []
         self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
+        #: Awaited after the hub has closed (the state database closes there).
+        self.after_close: list[Callable[[], Awaitable[None]]] = []
         MiscAPI(hub).add_routes(self.router)
         KernelspecsAPI(hub.names, config).add_routes(self.router)
         KernelsAPI(hub, config).add_routes(self.router)
@@ -175,6 +177,8 @@ class App:
                         await hook()
                 finally:
                     await self.hub.aclose()
+                    for hook in self.after_close:
+                        await hook()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -189,4 +193,6 @@ def create_app(config: ServerConfig, *, hub: KernelHub | None = None) -> App:
         hub = KernelHub(config, KernelFinder.from_entrypoints())
     elif hub.config is not config:
         hub.config = config
-    return App(config, hub)
+    app = App(config, hub)
+    services.install(app)  # state and re-attachment, culling, pools
+    return app

@@ -1,0 +1,162 @@
+"""``kernelhub serve`` as a real subprocess, for the tests of restarts and crashes.
+
+:func:`serve` starts it on a free port of 127.0.0.1 with its state in a given directory and
+returns once it has printed its URL (bounded). The ``serve_processes`` fixture kills what a
+test left behind: servers, and every kernel whose command line names the test's runtime dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import psutil
+import pytest
+
+from kernelhub.client.async_client import AsyncKernelClient
+from kernelhub.connection import read_connection_file
+from tests.server.conftest import TOKEN, Client
+
+WAIT = 30.0
+_URL = re.compile(r"kernelhub serving at http://127\.0\.0\.1:(\d+)/")
+
+
+@dataclass
+class ServeProcess:
+    """One running ``kernelhub serve``."""
+
+    proc: subprocess.Popen[str]
+    port: int
+    state_dir: Path
+    log: list[str] = field(default_factory=list)
+    readers: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def client(self) -> Client:
+        """A REST client with the token."""
+        return Client(self.port)
+
+    def stop(self, signum: int = signal.SIGINT) -> int:
+        """Send ``signum`` and wait (bounded) for the exit; return the exit code."""
+        self.proc.send_signal(signum)
+        return self.proc.wait(WAIT)
+
+    def log_text(self) -> str:
+        """What the server logged so far."""
+        return "".join(self.log)
+
+
+def serve(state_dir: Path, root: Path, *options: str) -> ServeProcess:
+    """Start ``kernelhub serve``; return once it is serving."""
+    argv = [sys.executable, "-m", "kernelhub", "serve", "--port", "0", "--token", TOKEN]
+    argv += ["--state-dir", str(state_dir), "--root-dir", str(root), *options]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    log: list[str] = []
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    out, err = proc.stdout, proc.stderr
+    readers = [
+        threading.Thread(target=_pump, args=(out, lines.put), daemon=True),
+        threading.Thread(target=_pump, args=(err, log.append), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    server = ServeProcess(proc, 0, state_dir, log, readers)
+    _SERVERS.append(server)
+    try:
+        first = lines.get(timeout=WAIT)
+    except queue.Empty:
+        raise AssertionError(f"kernelhub serve did not start: {''.join(log)}") from None
+    found = _URL.search(first)
+    assert found, f"unexpected first line {first!r}; log: {''.join(log)}"
+    server.port = int(found[1])
+    return server
+
+
+_SERVERS: list[ServeProcess] = []
+
+
+def _pump(pipe: IO[str], sink: Callable[[str], None]) -> None:
+    for line in pipe:
+        sink(line)
+
+
+def kernel_rows(state_dir: Path) -> list[dict[str, Any]]:
+    """The kernels table of the state database."""
+    db = sqlite3.connect(state_dir / "kernelhub-state.db")
+    try:
+        db.row_factory = sqlite3.Row
+        return [dict(row) for row in db.execute("SELECT * FROM kernels")]
+    finally:
+        db.close()
+
+
+def wait_gone(pid: int, timeout: float = WAIT) -> bool:
+    """Whether process ``pid`` is gone (or a zombie) within ``timeout`` seconds."""
+    try:
+        proc = psutil.Process(pid)
+        proc.wait(timeout)
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.TimeoutExpired:
+        return proc.status() == psutil.STATUS_ZOMBIE
+    return True
+
+
+def kernel_processes(runtime: Path) -> list[psutil.Process]:
+    """Live processes whose command line names a file in ``runtime`` (our kernels)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = proc.info["cmdline"] or []
+        if any(str(runtime) in arg for arg in cmdline):
+            found.append(proc)
+    return found
+
+
+def run_code(runtime: Path, kernel_id: str, code: str) -> str:
+    """Run ``code`` in the kernel (through its connection file); return its text output."""
+
+    async def go() -> str:
+        info = read_connection_file(str(runtime / f"kernel-{kernel_id}.json"))
+        async with AsyncKernelClient(info) as client:
+            result = await client.execute(code, timeout=WAIT)
+        assert result.ok, result.error
+        return result.text
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def serve_processes(jupyter_dirs: Any) -> Iterator[Path]:
+    """Yield the runtime dir; afterwards kill leftover servers and kernels, and check."""
+    runtime: Path = jupyter_dirs.runtime
+    yield runtime
+    while _SERVERS:
+        server = _SERVERS.pop()
+        if server.proc.poll() is None:
+            os.killpg(server.proc.pid, signal.SIGKILL)
+            server.proc.wait(WAIT)
+        for reader in server.readers:
+            reader.join(WAIT)
+        for pipe in (server.proc.stdout, server.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    leftovers = kernel_processes(runtime)
+    for proc in leftovers:
+        proc.kill()
+    psutil.wait_procs(leftovers, timeout=WAIT)
+    assert not kernel_processes(runtime)
