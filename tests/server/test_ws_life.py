@@ -48,6 +48,10 @@ async def test_death_is_a_dead_status_with_the_reason(v1: bool) -> None:
         assert dead["parent_header"] == {}
         assert kernel.execution_state == "dead"
         assert kernel.reason == dead["content"]["reason"]
+        # A client that connects later is told at once.
+        async with ws_client(live.url(kernel.id), v1=v1) as late:
+            told = await late.recv()
+        assert told["content"] == dead["content"]
 
 
 async def test_auto_restart_is_announced_and_the_socket_keeps_working() -> None:

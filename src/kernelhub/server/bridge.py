@@ -36,13 +36,13 @@ from kernelhub.server.wsconnection import (
     ReplayBuffer,
     ServedKernelLike,
     Sockets,
+    nudge,
 )
 
 __all__ = ["KernelBridge", "ServedKernelLike"]
 
 log = logging.getLogger("kernelhub.server")
 
-_NUDGES, _NUDGE_EVERY = 40, 0.25  # IOPub proof: up to 10 s, then carry on regardless
 _BATCH = 64  # messages per wake-up, so one busy socket cannot starve the loop
 _POLLIN, _EVENTS, _NOBLOCK = zmq.POLLIN, zmq.EVENTS, zmq.NOBLOCK
 
@@ -78,28 +78,10 @@ class KernelBridge:
         sock = self.open_socket("iopub", zmq.SUB, None, self._fanout)
         if self._nudger is not None:
             self._nudger.cancel()
-        self._nudger = self._loop.create_task(self._nudge(), name=f"kernelhub-nudge-{self.id}")
+        self._nudger = self._loop.create_task(
+            nudge(self._ctx, self.info, self.ready, self.id), name=f"kernelhub-nudge-{self.id}"
+        )
         return sock
-
-    async def _nudge(self) -> None:
-        session = Session(self.info.key, self.info.signature_scheme, username="kernelhub")
-        sock = self._ctx.socket(zmq.DEALER)
-        sock.linger = 0
-        sock.connect(self.info.url("control"))
-        try:
-            for _ in range(_NUDGES):
-                with contextlib.suppress(zmq.Again):
-                    sock.send_multipart(
-                        session.serialize(session.message("kernel_info_request")), _NOBLOCK
-                    )
-                try:
-                    await asyncio.wait_for(self.ready.wait(), _NUDGE_EVERY)
-                    return
-                except asyncio.TimeoutError:
-                    continue
-            log.warning("kernel %s: IOPub silent after %d kernel_info requests", self.id, _NUDGES)
-        finally:
-            sock.close(linger=0)
 
     async def wait_ready(self, timeout: float) -> bool:
         """Wait (at most ``timeout`` s) until IOPub is known to be subscribed; whether it is."""
@@ -237,14 +219,19 @@ class KernelBridge:
             self.parked.close()
         self.parked, self.buffer = conn.sockets, ReplayBuffer(self.buffer_bytes)
 
-    def status(self, state: str, reason: str | None) -> None:
-        """Tell every client (and the buffer) an IOPub ``status`` of our own, with a reason."""
+    def status(self, state: str, reason: str | None, to: Connection | None = None) -> None:
+        """Tell every client (and the buffer), or just ``to``, an IOPub ``status`` of our
+        own, with a reason."""
         content: dict[str, object] = {"execution_state": state}
         if reason:
             content["reason"] = reason
         msg = self._status_session.message("status", content)
+        parts = self._status_session.serialize(msg)[2:]
+        if to is not None:
+            to.deliver("iopub", parts, msg.header, {})
+            return
         self.kernel.execution_state = state
-        self._broadcast("iopub", self._status_session.serialize(msg)[2:], msg.header)
+        self._broadcast("iopub", parts, msg.header)
 
     def on_event(self, event: KernelEvent) -> None:
         """Tell the clients about a manager event (the hub has updated the model already).

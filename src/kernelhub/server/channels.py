@@ -166,11 +166,14 @@ async def channels_endpoint(
         await _refuse(scope, send, 404, f"no kernel with id {kernel_id}", 4004)
         return
     bridge = channels_attachment(hub).bridge(kernel)
-    if not await bridge.wait_ready(_READY_WAIT):
+    dead = kernel.execution_state == "dead"
+    if not dead and not await bridge.wait_ready(_READY_WAIT):
         log.warning("kernel %s: IOPub not confirmed; early output may be missed", kernel_id)
     v1 = V1_SUBPROTOCOL in (scope.get("subprotocols") or ())
     await send({"type": "websocket.accept", "subprotocol": V1_SUBPROTOCOL if v1 else None})
     conn = bridge.attach(_session_id(scope), v1=v1)
+    if dead:  # say so at once, as the clients that saw it die were told
+        bridge.status("dead", kernel.reason, to=conn)
     writer = asyncio.ensure_future(_pump_out(conn, send))
     reader = asyncio.ensure_future(_pump_in(conn, receive, kernel_id))
     try:

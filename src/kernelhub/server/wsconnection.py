@@ -1,24 +1,34 @@
 """One WebSocket client's share of a kernel bridge: its outbox, its DEALER sockets, the buffer
-that keeps a disconnected session's output for its return, and what the bridge needs of a
-served kernel."""
+that keeps a disconnected session's output for its return, what the bridge needs of a served
+kernel, and the nudge that proves a new IOPub subscription."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import uuid
 from typing import TYPE_CHECKING, Protocol
 
 import zmq
 
-from kernelhub.protocol import DELIMITER, Header
+from kernelhub.connection import ConnectionInfo
+from kernelhub.protocol import DELIMITER, Header, Session
 from kernelhub.server.wsframes import Incoming, encode_json, encode_v1
 
 if TYPE_CHECKING:
     from kernelhub.server.bridge import KernelBridge
 
-__all__ = ["OUTBOX_LIMIT", "Connection", "Frame", "ReplayBuffer", "ServedKernelLike", "Sockets"]
+__all__ = [
+    "OUTBOX_LIMIT",
+    "Connection",
+    "Frame",
+    "ReplayBuffer",
+    "ServedKernelLike",
+    "Sockets",
+    "nudge",
+]
 
 log = logging.getLogger("kernelhub.server")
 
@@ -27,6 +37,7 @@ OUTBOX_LIMIT = 256 * 1024 * 1024
 #: An encoded WebSocket frame: text (JSON framing) or binary.
 Frame = str | bytes
 _NOBLOCK = zmq.NOBLOCK
+_NUDGES, _NUDGE_EVERY = 40, 0.25  # IOPub proof: up to 10 s, then carry on regardless
 
 
 class ServedKernelLike(Protocol):
@@ -154,3 +165,28 @@ class Connection:
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
         self.wakeup.set()
+
+
+async def nudge(
+    ctx: zmq.Context[zmq.Socket[bytes]], info: ConnectionInfo, ready: asyncio.Event, kernel_id: str
+) -> None:
+    """Send ``kernel_info_request`` on control until ``ready`` is set (IOPub received
+    something), every 0.25 s for at most 10 s: the kernel publishes each request's busy/idle."""
+    session = Session(info.key, info.signature_scheme, username="kernelhub")
+    sock = ctx.socket(zmq.DEALER)
+    sock.linger = 0
+    sock.connect(info.url("control"))
+    try:
+        for _ in range(_NUDGES):
+            with contextlib.suppress(zmq.Again):
+                sock.send_multipart(
+                    session.serialize(session.message("kernel_info_request")), _NOBLOCK
+                )
+            try:
+                await asyncio.wait_for(ready.wait(), _NUDGE_EVERY)
+                return
+            except asyncio.TimeoutError:
+                continue
+        log.warning("kernel %s: IOPub silent after %d kernel_info requests", kernel_id, _NUDGES)
+    finally:
+        sock.close(linger=0)
