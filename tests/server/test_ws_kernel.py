@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -50,6 +51,14 @@ async def served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
                 live.hub.start_kernel("wstest-py"), live.hub.start_kernel("wstest-bash")
             )
             yield Served(live, py, bash)
+
+
+def _idle_after(msg_id: str) -> Callable[[dict[str, Any]], bool]:
+    def idle(m: dict[str, Any]) -> bool:
+        state = m["content"].get("execution_state")
+        return m["channel"] == "iopub" and state == "idle" and parent_id(m) == msg_id
+
+    return idle
 
 
 @pytest.mark.parametrize("v1", [False, True], ids=["json", "v1"])
@@ -101,12 +110,10 @@ async def test_input_over_stdin(served: Served, v1: bool) -> None:
         assert request["header"]["msg_type"] == "input_request"
         assert request["content"]["prompt"] == "who? "
         await client.send("stdin", "input_reply", {"value": "ada"})
+        await client.wait_for(_idle_after(msg_id))
         reply = await client.reply(msg_id)
-        out = await client.wait_for(
-            lambda m: m["header"]["msg_type"] == "stream" and parent_id(m) == msg_id
-        )
     assert reply["content"]["status"] == "ok"
-    assert out["content"]["text"] == "hi ada\n"
+    assert stream_text([m for m in client.received if parent_id(m) == msg_id]) == "hi ada\n"
 
 
 async def test_comm_info_on_shell(served: Served) -> None:
@@ -156,10 +163,9 @@ async def test_two_clients_own_replies_shared_iopub(served: Served) -> None:
         reply, _ = await alice.execute("print('for everyone')")
         assert reply["content"]["status"] == "ok"
         msg_id = reply["parent_header"]["msg_id"]
-        seen_by_bob = await bob.wait_for(
-            lambda m: m["header"]["msg_type"] == "stream" and parent_id(m) == msg_id
-        )
-        assert seen_by_bob["content"]["text"] == "for everyone\n"
+        await bob.wait_for(_idle_after(msg_id))
+        seen_by_bob = [m for m in bob.received if parent_id(m) == msg_id]
+        assert stream_text(seen_by_bob) == "for everyone\n"
         # Bob's own request gets Bob's reply; Alice never sees a reply she did not ask for.
         bob_id = await bob.send("shell", "kernel_info_request")
         await bob.reply(bob_id)
@@ -184,11 +190,12 @@ async def test_reconnect_replays_output(served: Served, tmp_path: Path) -> None:
     assert served.py.connections == 0
     await trigger_and_wait(served.py, trigger, "done while away")
     async with ws_client(served.url(served.py, "replayed"), v1=True) as again:
-        out = await again.wait_for(
-            lambda m: m["header"]["msg_type"] == "stream" and parent_id(m) == msg_id
-        )
+        await again.wait_for(_idle_after(msg_id))
         reply = await again.reply(msg_id)
-    assert out["content"]["text"] == "done while away\n"
+    # print() may reach IOPub as two stream messages (the text, then the newline).
+    assert stream_text([m for m in again.received if parent_id(m) == msg_id]) == (
+        "done while away\n"
+    )
     assert reply["content"]["status"] == "ok"
 
 
