@@ -35,7 +35,8 @@ from kernelhub.launchers._output import FileLog
 from kernelhub.launchers.adopted import AdoptedKernelProcess, identify, is_same_process
 from kernelhub.server.hub import KernelHub, ServedKernel, StartRequest
 from kernelhub.server.sessions import SessionStore
-from kernelhub.server.state import KernelRecord, StateStore, kernel_type_from_json
+from kernelhub.server.state import StateStore
+from kernelhub.server.statedb import KernelRecord, kernel_type_from_json
 
 __all__ = ["PROBE_TIMEOUT", "STATE_PROBE", "reattach"]
 

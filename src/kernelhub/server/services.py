@@ -1,12 +1,13 @@
 """The server's background services, plugged into the app's lifespan: state, culling, pools.
 
 At startup, before the first request: the state database opens and this server registers in
-it, the WebSocket bridges' attachment is installed (so that IOPub keeps ``execution_state`` and
-``last_activity`` current for every kernel, with or without clients, which culling relies on),
-kernels left by an earlier server are re-attached and their sessions put back, then the
+it, kernels left by an earlier server are re-attached and their sessions put back, then the
 culler and the pools start. At shutdown, in reverse: pools (their kernels belong to nobody and
-are shut down), the culler, the bridges; then the hub closes (kernels detached or, with
+are shut down), the culler; then the hub closes (kernels detached or, with
 ``shutdown_kernels_on_exit``, shut down, which empties their rows); then the database closes.
+
+The WebSocket bridges (which keep ``execution_state`` and ``last_activity`` from IOPub) open
+with a kernel's first client, as before: a kernel nobody has connected to has no activity.
 """
 
 from __future__ import annotations
@@ -30,19 +31,22 @@ def install(app: App) -> None:
     culler = Culler(hub)
 
     async def start() -> None:
-        from kernelhub.server.channels import channels_attachment
         from kernelhub.server.reattach import reattach
         from kernelhub.server.state import StateStore
 
         store = StateStore.open(hub.config.state_dir)
         app.after_close.append(store.aclose)
         hub.add_attachment(store)
-        bridges = channels_attachment(hub)
-        app.on_shutdown.append(bridges.aclose)
         await reattach(hub, store, app.sessions)
         store.follow_sessions(app.sessions)
         store.start_flushing()
         culler.start()
         app.on_shutdown.append(culler.aclose)
+        if hub.config.pools:
+            from kernelhub.server.pool import Pools
+
+            pools = Pools(hub, store)
+            app.on_shutdown.append(pools.aclose)
+            await pools.start()
 
     app.on_startup.insert(0, start)

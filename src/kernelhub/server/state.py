@@ -29,91 +29,24 @@ import logging
 import os
 import sqlite3
 import uuid
-from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any
 
 from kernelhub import paths
-from kernelhub.launchers.adopted import Identity, identify
+from kernelhub.launchers.adopted import identify
 from kernelhub.manager import KernelManager
-from kernelhub.providers.base import KernelType
 from kernelhub.restarter import KernelEvent
 from kernelhub.server.hub import ServedKernel
 from kernelhub.server.sessions import ChangeKind, Session, SessionStore
+from kernelhub.server.statedb import COLUMNS, JSON_COLUMNS, KernelRecord, open_db
 
-__all__ = ["FLUSH_INTERVAL", "KernelRecord", "StateStore", "kernel_type_from_json"]
+__all__ = ["FLUSH_INTERVAL", "StateStore"]
 
 log = logging.getLogger("kernelhub.server")
 
 #: How often activity that raised no event is written (seconds).
 FLUSH_INTERVAL = 10.0
 _FILE = "kernelhub-state.db"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS servers (id TEXT PRIMARY KEY, pid INTEGER, create_time REAL);
-CREATE TABLE IF NOT EXISTS kernels (
-    id TEXT PRIMARY KEY, server TEXT NOT NULL, name TEXT NOT NULL, kernel_type TEXT NOT NULL,
-    connection TEXT NOT NULL, connection_file TEXT NOT NULL, pid INTEGER, create_time REAL,
-    cmdline TEXT, env TEXT, launch_params TEXT, cwd TEXT, started REAL, last_activity REAL,
-    state TEXT, reason TEXT, log_path TEXT, pooled INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS sessions (
-    id TEXT PRIMARY KEY, path TEXT, name TEXT, type TEXT, kernel_id TEXT NOT NULL);
-"""
-
-
-@dataclass(frozen=True)
-class KernelRecord:
-    """One row of ``kernels`` (JSON columns decoded; times are POSIX timestamps)."""
-
-    id: str
-    server: str
-    name: str
-    kernel_type: dict[str, Any]
-    connection: dict[str, Any]
-    connection_file: str
-    pid: int | None
-    create_time: float | None
-    cmdline: list[str]
-    env: dict[str, str]
-    launch_params: dict[str, Any]
-    cwd: str | None
-    started: float
-    last_activity: float
-    state: str
-    reason: str | None
-    log_path: str | None
-    pooled: int
-
-    @property
-    def identity(self) -> Identity | None:
-        """The recorded process identity, if the row has one."""
-        if self.pid is None or self.create_time is None:
-            return None
-        return Identity(self.pid, self.create_time, tuple(self.cmdline))
-
-
-_JSON_COLUMNS = ("kernel_type", "connection", "cmdline", "env", "launch_params")
-_COLUMNS = tuple(f.name for f in fields(KernelRecord))
-
-
-def kernel_type_from_json(data: dict[str, Any]) -> KernelType:
-    """The :class:`KernelType` of ``KernelType.to_json()`` output."""
-    known = {f.name for f in fields(KernelType)}
-    values = {k: v for k, v in data.items() if k in known}
-    for key in ("argv", "resources", "diagnostics"):
-        values[key] = tuple(values.get(key) or ())
-    return KernelType(**values)
-
-
-def _open(path: str) -> sqlite3.Connection:
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    # Created 0600 before SQLite opens it (its -wal and -shm files copy the mode).
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    os.chmod(path, 0o600)
-    db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable against a crash of ours
-    db.executescript(_SCHEMA)
-    return db
 
 
 class StateStore:
@@ -131,7 +64,7 @@ class StateStore:
         """Open (create) the database in ``state_dir`` (``None``: the runtime dir) and
         register this server in it."""
         path = os.path.join(state_dir or paths.runtime_dir(), _FILE)
-        store = cls(_open(path), path)
+        store = cls(open_db(path), path)
         me = identify(os.getpid())
         store.db.execute(
             "INSERT INTO servers VALUES (?, ?, ?)",
@@ -162,13 +95,13 @@ class StateStore:
     def records(self) -> list[KernelRecord]:
         """This server's kernel rows, oldest first."""
         cursor = self.db.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM kernels WHERE server=? ORDER BY started",
+            f"SELECT {', '.join(COLUMNS)} FROM kernels WHERE server=? ORDER BY started",
             (self.server_id,),
         )
         rows = []
         for row in cursor.fetchall():
-            values = dict(zip(_COLUMNS, row, strict=True))
-            for key in _JSON_COLUMNS:
+            values = dict(zip(COLUMNS, row, strict=True))
+            for key in JSON_COLUMNS:
                 values[key] = json.loads(values[key] or ("[]" if key == "cmdline" else "{}"))
             rows.append(KernelRecord(**values))
         return rows
