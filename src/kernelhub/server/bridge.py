@@ -12,6 +12,11 @@ When the last client of a kernel disconnects, its sockets are kept and what the 
 first, counted); a client that connects with the same ``session_id`` gets the sockets back and
 the buffer replayed, as in jupyter_server. Any other client discards it: replaying one
 session's replies to another would hand it replies to requests it never sent.
+
+Deaths and restarts reach clients as IOPub ``status`` messages of the server's own (empty
+parent header, the reason in ``content["reason"]``), as jupyter_server sends them:
+``restarting`` when the restarter takes over (JupyterLab then reconnects), ``dead`` when
+nothing will restart the kernel (JupyterLab then disposes of the connection).
 """
 
 from __future__ import annotations
