@@ -8,6 +8,8 @@ import logging
 import socket
 import threading
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -173,3 +175,18 @@ def test_uvloop_sets_tcp_nodelay_on_accepted_sockets() -> None:
         loop.close()
     assert seen
     assert seen[0] != 0
+
+
+async def test_a_client_that_reads_too_slowly_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kernelhub.server import wsconnection
+
+    monkeypatch.setattr(wsconnection, "OUTBOX_LIMIT", 1000)
+    bridge: Any = SimpleNamespace(id="k")
+    conn = wsconnection.Connection(bridge, SimpleNamespace(), v1=True)  # type: ignore[arg-type]
+    parts = [b'{"msg_id":"a","msg_type":"stream"}', b"{}", b"{}", b'{"text":"' + b"x" * 600 + b'"}']
+    conn.deliver("iopub", parts, {"msg_id": "a", "msg_type": "stream"}, {})
+    assert conn.close_code is None
+    conn.deliver("iopub", parts, {"msg_id": "a", "msg_type": "stream"}, {})
+    assert conn.close_code == 1013
+    assert await conn.frames() is not None  # what was queued is still written, then the close
+    assert await conn.frames() is None
