@@ -41,6 +41,7 @@ class ServeProcess:
     state_dir: Path
     log: list[str] = field(default_factory=list)
     readers: list[threading.Thread] = field(default_factory=list)
+    logged: threading.Condition = field(default_factory=threading.Condition)
 
     @property
     def client(self) -> Client:
@@ -54,7 +55,22 @@ class ServeProcess:
 
     def log_text(self) -> str:
         """What the server logged so far."""
-        return "".join(self.log)
+        with self.logged:
+            return "".join(self.log)
+
+    def wait_log(self, text: str, count: int = 1, timeout: float = WAIT) -> None:
+        """Wait until ``text`` has appeared in ``count`` log lines (bounded)."""
+        with self.logged:
+            ok = self.logged.wait_for(
+                lambda: sum(text in line for line in self.log) >= count, timeout
+            )
+        assert ok, f"{text!r} not logged {count} time(s) in {timeout} s: {self.log_text()}"
+
+    def append_log(self, line: str) -> None:
+        """Record one line of the server's log (the stderr reader calls this)."""
+        with self.logged:
+            self.log.append(line)
+            self.logged.notify_all()
 
 
 def serve(state_dir: Path, root: Path, *options: str) -> ServeProcess:
@@ -65,24 +81,22 @@ def serve(state_dir: Path, root: Path, *options: str) -> ServeProcess:
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     lines: queue.Queue[str] = queue.Queue()
-    log: list[str] = []
     assert proc.stdout is not None
     assert proc.stderr is not None
-    out, err = proc.stdout, proc.stderr
-    readers = [
-        threading.Thread(target=_pump, args=(out, lines.put), daemon=True),
-        threading.Thread(target=_pump, args=(err, log.append), daemon=True),
-    ]
-    for reader in readers:
-        reader.start()
-    server = ServeProcess(proc, 0, state_dir, log, readers)
+    server = ServeProcess(proc, 0, state_dir)
     _SERVERS.append(server)
+    server.readers += [
+        threading.Thread(target=_pump, args=(proc.stdout, lines.put), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, server.append_log), daemon=True),
+    ]
+    for reader in server.readers:
+        reader.start()
     try:
         first = lines.get(timeout=WAIT)
     except queue.Empty:
-        raise AssertionError(f"kernelhub serve did not start: {''.join(log)}") from None
+        raise AssertionError(f"kernelhub serve did not start: {server.log_text()}") from None
     found = _URL.search(first)
-    assert found, f"unexpected first line {first!r}; log: {''.join(log)}"
+    assert found, f"unexpected first line {first!r}; log: {server.log_text()}"
     server.port = int(found[1])
     return server
 

@@ -4,6 +4,7 @@ up, and nothing is left running unmanaged. Every server here is a real subproces
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -157,6 +158,58 @@ def test_our_kernel_that_does_not_answer_is_killed(dirs: tuple[Path, Path, Path]
     assert wait_gone(row["pid"])
     assert kernel_rows(state) == []
     assert f"kernel {kernel_id} (pid {row['pid']}) killed: it did not answer" in second.log_text()
+
+
+def test_pools_serve_the_directory_asked_for_and_never_outlive_a_crash(
+    dirs: tuple[Path, Path, Path],
+) -> None:
+    state, root, runtime = dirs
+    first = serve(state, root, "--pool", "spec/python3=1")
+    first.wait_log("is warm")
+    assert first.client.get("/api/kernels").json() == []  # warm kernels are nobody's yet
+    (warm,) = kernel_rows(state)
+    assert warm["pooled"] == 1
+    taken, _ = start_kernel_with_session(first.client)
+    assert taken == warm["id"]
+    assert run_code(runtime, taken, "import os; print(os.getcwd())") == f"{root / 'work'}\n"
+    first.wait_log("is warm", count=2)  # refilled
+    rows = {row["id"]: row for row in kernel_rows(state)}
+    assert rows[taken]["pooled"] == 0
+    (spare,) = [row for row in rows.values() if row["pooled"]]
+    first.stop(signal.SIGKILL)
+
+    second = serve(state, root)  # no pool this time
+    assert [k["id"] for k in second.client.get("/api/kernels").json()] == [taken]
+    assert wait_gone(spare["pid"])  # the crashed server's warm kernel: killed, not orphaned
+    assert [row["id"] for row in kernel_rows(state)] == [taken]
+    assert "a pool kernel of a server that is gone" in second.log_text()
+    assert second.stop() == 0
+
+
+def test_a_stopped_server_shuts_its_warm_kernels_down(dirs: tuple[Path, Path, Path]) -> None:
+    state, root, runtime = dirs
+    server = serve(state, root, "--pool", "spec/python3=2")
+    server.wait_log("is warm", count=2)
+    pids = [row["pid"] for row in kernel_rows(state)]
+    assert server.stop() == 0
+    assert all(wait_gone(pid) for pid in pids)
+    assert kernel_rows(state) == []
+    assert kernel_processes(runtime) == []
+
+
+def test_a_pool_of_a_non_python_type_stops_the_server_with_a_clear_error(
+    dirs: tuple[Path, Path, Path],
+) -> None:
+    state, root, _ = dirs
+    spec = Path(os.environ["JUPYTER_DATA_DIR"], "kernels", "shelly")
+    spec.mkdir(parents=True)
+    kernel = {"argv": ["bash", "{connection_file}"], "display_name": "Shelly", "language": "bash"}
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    argv = [sys.executable, "-m", "kernelhub", "serve", "--port", "0", "--state-dir", str(state)]
+    argv += ["--root-dir", str(root), "--pool", "spec/shelly=1"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=WAIT, check=False)
+    assert done.returncode != 0
+    assert "cannot pool spec/shelly (language 'bash')" in done.stderr
 
 
 def _set_pid(state: Path, kernel_id: str, pid: int) -> None:

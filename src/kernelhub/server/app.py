@@ -166,6 +166,10 @@ class App:
                     for hook in self.on_startup:
                         await hook()
                     await self.hub.names.listing()  # the first listing is not paid by a client
+                except KernelhubError as exc:  # a setting or a kernel type: no traceback
+                    log.error("server startup failed: %s", exc)
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
                 except Exception as exc:
                     log.exception("server startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})

@@ -86,9 +86,9 @@ class Pools:
         self._discards: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Condition()
 
-    async def start(self) -> None:
-        """Check the configured pools, install the starter hook and start filling.
-        Raises ConfigError for an unknown or non-Python kernel type."""
+    async def check(self) -> None:
+        """Resolve the configured pools' kernel types (nothing starts yet). Raises
+        ConfigError for an unknown or non-Python kernel type."""
         listing = await self.hub.names.listing()
         for type_id, size in self.hub.config.pools.items():
             try:
@@ -102,9 +102,15 @@ class Pools:
                     "only for Python kernels"
                 )
             if size > 0:
-                pool = _Pool(kernel_type, listing.name_of(kernel_type), size)
-                self.pools[kernel_type.id] = pool
-                self._spawn(self._fillers, self._fill(pool), f"kernelhub-pool-{kernel_type.id}")
+                self.pools[kernel_type.id] = _Pool(kernel_type, listing.name_of(kernel_type), size)
+
+    async def start(self) -> None:
+        """Check the pools (see :meth:`check`) if that was not done, install the starter hook
+        and start filling."""
+        if not self.pools:
+            await self.check()
+        for type_id, pool in self.pools.items():
+            self._spawn(self._fillers, self._fill(pool), f"kernelhub-pool-{type_id}")
         self.hub.starter = self.take
 
     def warm_ids(self, type_id: str) -> list[str]:
@@ -203,7 +209,7 @@ class Pools:
         warm.unsubscribe = manager.on_event(lambda event: self._on_event(pool, warm, event))
         if self.store is not None:
             self.store.save_manager(manager, pool.name, pooled=True)
-        log.debug("pool of %s: kernel %s is warm", pool.name, manager.kernel_id)
+        log.info("pool of %s: kernel %s is warm", pool.name, manager.kernel_id)
         return warm
 
     def _on_event(self, pool: _Pool, warm: _Warm, event: KernelEvent) -> None:

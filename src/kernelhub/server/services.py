@@ -31,9 +31,12 @@ def install(app: App) -> None:
     culler = Culler(hub)
 
     async def start() -> None:
+        from kernelhub.server.pool import Pools
         from kernelhub.server.reattach import reattach
         from kernelhub.server.state import StateStore
 
+        pools = Pools(hub)
+        await pools.check()  # a bad pool setting stops the start before anything runs
         store = StateStore.open(hub.config.state_dir)
         app.after_close.append(store.aclose)
         hub.add_attachment(store)
@@ -42,10 +45,8 @@ def install(app: App) -> None:
         store.start_flushing()
         culler.start()
         app.on_shutdown.append(culler.aclose)
-        if hub.config.pools:
-            from kernelhub.server.pool import Pools
-
-            pools = Pools(hub, store)
+        if pools.pools:
+            pools.store = store
             app.on_shutdown.append(pools.aclose)
             await pools.start()
 
