@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,12 +117,46 @@ async def test_input_over_stdin(served: Served, v1: bool) -> None:
     assert stream_text([m for m in client.received if parent_id(m) == msg_id]) == "hi ada\n"
 
 
+ECHO_TARGET = """
+import comm
+
+def _echo(c, msg):
+    c.on_msg(lambda m: c.send(data={"echo": m["content"]["data"]}, buffers=m["buffers"]))
+
+comm.get_comm_manager().register_target("echo", _echo)
+"""
+
+
+@pytest.mark.parametrize("v1", [False, True], ids=["json", "v1"])
+async def test_binary_buffers_both_ways(served: Served, v1: bool) -> None:
+    """A comm echoes a message's binary buffers: browser -> kernel -> browser."""
+    blob = bytes(range(256)) * 3
+    async with ws_client(served.url(served.py), v1=v1) as client:
+        reply, _ = await client.execute(ECHO_TARGET)
+        assert reply["content"]["status"] == "ok"
+        comm_id = uuid.uuid4().hex
+        await client.send("shell", "comm_open", {"comm_id": comm_id, "target_name": "echo"})
+        sent = await client.send(
+            "shell", "comm_msg", {"comm_id": comm_id, "data": {"n": 1}}, buffers=[blob, b"2"]
+        )
+        echo = await client.wait_for(
+            lambda m: m["header"]["msg_type"] == "comm_msg" and parent_id(m) == sent
+        )
+        await client.send("shell", "comm_close", {"comm_id": comm_id, "data": {}})
+    assert echo["content"]["data"] == {"echo": {"n": 1}}
+    assert [bytes(b) for b in echo["buffers"]] == [blob, b"2"]
+
+
 async def test_comm_info_on_shell(served: Served) -> None:
     async with ws_client(served.url(served.py), v1=True) as client:
-        msg_id = await client.send("shell", "comm_info_request", {})
+        await client.execute(ECHO_TARGET)
+        comm_id = uuid.uuid4().hex
+        await client.send("shell", "comm_open", {"comm_id": comm_id, "target_name": "echo"})
+        msg_id = await client.send("shell", "comm_info_request", {"target_name": "echo"})
         reply = await client.reply(msg_id)
+        await client.send("shell", "comm_close", {"comm_id": comm_id, "data": {}})
     assert reply["header"]["msg_type"] == "comm_info_reply"
-    assert reply["content"]["comms"] == {}
+    assert reply["content"]["comms"][comm_id] == {"target_name": "echo"}
 
 
 @pytest.mark.parametrize("v1", [False, True], ids=["json", "v1"])

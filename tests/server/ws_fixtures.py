@@ -12,7 +12,7 @@ import os
 import socket
 import sys
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import uvicorn
 from jupyter_server.services.kernels.connection.base import (
     deserialize_binary_message,
     deserialize_msg_from_ws_v1,
+    serialize_binary_message,
     serialize_msg_to_ws_v1,
 )
 from websockets.asyncio.client import ClientConnection, connect
@@ -175,15 +176,26 @@ class WsClient:
         self.received: list[dict[str, Any]] = []
 
     async def send(
-        self, channel: str, msg_type: str, content: Mapping[str, Any] | None = None
+        self,
+        channel: str,
+        msg_type: str,
+        content: Mapping[str, Any] | None = None,
+        buffers: Sequence[bytes] = (),
     ) -> str:
         """Send a new message; return its msg_id."""
         msg = self.session.message(msg_type, content or {})
         data = msg.to_dict()
         if self.v1:
-            await self.ws.send(serialize_msg_to_ws_v1(data, channel, self.session_pack))
+            keys = ("header", "parent_header", "metadata", "content")
+            parts = [self.session_pack(data[k]) for k in keys] + list(buffers)
+            await self.ws.send(serialize_msg_to_ws_v1(parts, channel))
+        elif buffers:
+            await self.ws.send(
+                serialize_binary_message({**data, "channel": channel, "buffers": list(buffers)})
+            )
         else:
             data["channel"] = channel
+            del data["buffers"]
             await self.ws.send(json.dumps(data))
         return msg.msg_id
 
