@@ -2,9 +2,9 @@
 
 ``config.pools`` (``--pool spec/python3=2``) names kernel types and how many warm kernels each
 keeps. :class:`Pools` is the hub's :attr:`~kernelhub.server.hub.KernelHub.starter`: a start of
-a pooled type with no ``env``, no launch parameters and no kernel id asked for (a pooled kernel
-was started without them, and cannot get them afterwards) takes a warm kernel; anything else
-gets a fresh kernel as usual. Each pool refills in the background after each take, from one
+a pooled type with no ``env``, no kernel id and no launch parameters but the type's defaults
+(a pooled kernel was started so, and cannot change afterwards) takes a warm kernel; any other
+start gets a fresh kernel as usual. Each pool refills in the background after each take, from one
 task per pool, started by :meth:`Pools.start` and stopped by :meth:`Pools.aclose`.
 
 A pooled kernel must behave as a fresh one would, including its working directory. Pool
@@ -147,9 +147,12 @@ class Pools:
     async def take(self, request: StartRequest) -> KernelManager | None:
         """The hub's starter hook: a warm kernel moved to ``request.cwd``, or ``None``."""
         pool = self.pools.get(request.kernel_type.id)
-        if pool is None or request.env or request.launch_params or request.kernel_id:
+        if pool is None or request.env or request.kernel_id:
             return None
         while pool.ready:
+            # Parameters are checked (defaults filled) for pool kernels too: equal ones match.
+            if dict(request.launch_params) != pool.ready[0].manager.launch_params:
+                return None
             warm = pool.ready.popleft()
             pool.wanted.set()
             _unsubscribe(warm)

@@ -84,8 +84,8 @@ class StateStore:
                     "UPDATE kernels SET server=? WHERE server=?", (self.server_id, server)
                 )
                 self.db.execute("DELETE FROM servers WHERE id=?", (server,))
-            # Rows of a server with no row at all (a crash mid-claim cannot cause it, but a
-            # hand-edited file can): nobody else will ever claim them.
+            # Rows of a server that has no row: it stopped cleanly (it unregistered, leaving
+            # its kernels running for the next server), or the file was edited by hand.
             self.db.execute(
                 "UPDATE kernels SET server=? WHERE server NOT IN (SELECT id FROM servers)",
                 (self.server_id,),
