@@ -154,6 +154,20 @@ def run_code(runtime: Path, kernel_id: str, code: str) -> str:
     return asyncio.run(go())
 
 
+def ws_run(port: int, kernel_id: str, code: str) -> str:
+    """Run ``code`` over the kernel's WebSocket (v1, as JupyterLab); return its stdout."""
+    from tests.server.ws_fixtures import stream_text, ws_client
+
+    async def go() -> str:
+        url = f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?token={TOKEN}"
+        async with ws_client(url, v1=True) as client:
+            reply, outputs = await asyncio.wait_for(client.execute(code), WAIT)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return stream_text(outputs)
+
+    return asyncio.run(go())
+
+
 @pytest.fixture
 def serve_processes(jupyter_dirs: Any) -> Iterator[Path]:
     """Yield the runtime dir; afterwards kill leftover servers and kernels, and check."""

@@ -22,6 +22,7 @@ from tests.server.serve_process import (
     serve,
     serve_processes,
     wait_gone,
+    ws_run,
 )
 
 __all__ = ["serve_processes"]  # the fixture, imported for the tests of this module
@@ -53,7 +54,7 @@ def test_sigkilled_server_is_restarted_and_reattaches_kernel_and_session(
     state, root, runtime = dirs
     first = serve(state, root)
     kernel_id, session_id = start_kernel_with_session(first.client)
-    run_code(runtime, kernel_id, "import os\nx = 41 + 1")
+    assert ws_run(first.port, kernel_id, "import os\nx = 41 + 1\nprint('set')") == "set\n"
     (row,) = kernel_rows(state)
     assert os.stat(state / "kernelhub-state.db").st_mode & 0o777 == 0o600
     first.stop(signal.SIGKILL)
@@ -68,7 +69,9 @@ def test_sigkilled_server_is_restarted_and_reattaches_kernel_and_session(
     assert [(s["id"], s["path"], s["kernel"]["id"]) for s in sessions] == [
         (session_id, "work/nb.ipynb", kernel_id)
     ]
-    assert run_code(runtime, kernel_id, "print(x, os.getcwd())") == f"42 {root / 'work'}\n"
+    # Through the server's WebSocket, as a frontend sees it, and straight to the kernel.
+    assert ws_run(second.port, kernel_id, "print(x, os.getcwd())") == f"42 {root / 'work'}\n"
+    assert run_code(runtime, kernel_id, "print(x)") == "42\n"
     assert "re-attached" in second.log_text()
     assert row["connection"] not in second.log_text()  # the key stays out of the log
 
