@@ -5,6 +5,7 @@ status we can know), and restarted as a child of the new server on the same port
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 from pathlib import Path
@@ -64,7 +65,7 @@ def test_a_reattached_kernel_is_interrupted_and_restarted_after_a_death(
     kernel_id, _ = start_kernel_with_session(first.client)
     (old,) = kernel_rows(state)
     first.stop(signal.SIGKILL)
-    second = serve(state, root)
+    second = serve(state, root, "--log-level", "DEBUG")
     second.wait_log(f"kernel {kernel_id} re-attached")
 
     assert interrupt_running_code(second, runtime, kernel_id) == "KeyboardInterrupt"
@@ -73,6 +74,7 @@ def test_a_reattached_kernel_is_interrupted_and_restarted_after_a_death(
     assert wait_gone(old["pid"])
     second.wait_log(f"{kernel_id} died: exited while not our child (exit status unknown)")
     second.wait_log(f"kernel {kernel_id} restarted")
+    second.wait_log(f"state: kernel {kernel_id} recorded", count=2)  # adopted, then restarted
     (new,) = kernel_rows(state)
     assert new["pid"] != old["pid"]
     assert psutil.Process(new["pid"]).ppid() == second.proc.pid  # our child now
@@ -83,3 +85,4 @@ def test_a_reattached_kernel_is_interrupted_and_restarted_after_a_death(
 
     assert second.client.post(f"/api/kernels/{kernel_id}/restart").status == 200
     assert second.stop() == 0
+    assert json.loads(old["connection"])["key"] not in second.log_text()  # even in DEBUG

@@ -160,6 +160,7 @@ class StateStore:
             f"INSERT OR REPLACE INTO kernels ({', '.join(row)}) VALUES ({marks})",
             tuple(row.values()),
         )
+        log.debug("state: kernel %s recorded (pid %s)", manager.kernel_id, manager.pid)
 
     def forget_kernel(self, kernel_id: str) -> None:
         """Remove a kernel's row (it was shut down, or is gone)."""
