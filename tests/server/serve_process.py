@@ -51,7 +51,10 @@ class ServeProcess:
     def stop(self, signum: int = signal.SIGINT) -> int:
         """Send ``signum`` and wait (bounded) for the exit; return the exit code."""
         self.proc.send_signal(signum)
-        return self.proc.wait(WAIT)
+        code = self.proc.wait(WAIT)
+        for reader in self.readers:  # the whole log is in once they reach the end of it
+            reader.join(WAIT)
+        return code
 
     def log_text(self) -> str:
         """What the server logged so far."""
