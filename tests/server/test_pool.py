@@ -7,6 +7,7 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -18,6 +19,7 @@ from kernelhub.server.config import ConfigError, ServerConfig
 from kernelhub.server.hub import KernelHub, ServedKernel, StartRequest
 from kernelhub.server.pool import Pools
 from tests.server.conftest import StaticProvider
+from tests.server.serve_process import kernel_processes
 
 WAIT = 60.0
 PY = "spec/python3"
@@ -45,8 +47,8 @@ def root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def pooled(root: Path) -> AsyncIterator[tuple[KernelHub, Pools]]:
-    """A hub with a pool of two python3 kernels, filled."""
+async def pooled(root: Path, jupyter_dirs: Any) -> AsyncIterator[tuple[KernelHub, Pools]]:
+    """A hub with a pool of two python3 kernels, filled; afterwards, no kernel is left."""
     hub = make_hub(root, {PY: 2})
     pools = Pools(hub)
     await pools.start()
@@ -57,8 +59,9 @@ async def pooled(root: Path) -> AsyncIterator[tuple[KernelHub, Pools]]:
         warm = [p for pool in pools.pools.values() for p in (w.manager.pid for w in pool.ready)]
         await pools.aclose()
         await hub_close(hub)
-        # Pool kernels belong to nobody: none is left running.
+        # Pool kernels belong to nobody: none is left running, nor any being started.
         assert all(not _running(pid) for pid in warm if pid is not None)
+        assert kernel_processes(jupyter_dirs.runtime) == []
 
 
 async def hub_close(hub: KernelHub) -> None:

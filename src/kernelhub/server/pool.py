@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class Pools:
         self._fillers: set[asyncio.Task[None]] = set()
         self._discards: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Condition()
+        self._closing = asyncio.Event()
 
     async def check(self) -> None:
         """Resolve the configured pools' kernel types (nothing starts yet). Raises
@@ -182,18 +184,23 @@ class Pools:
 
     async def _fill(self, pool: _Pool) -> None:
         backoff = _BACKOFF
-        while True:
-            while len(pool.ready) < pool.size:
-                try:
-                    pool.ready.append(await self._warm(pool))
-                    backoff = _BACKOFF
-                    self._notify()
-                except KernelhubError as exc:
-                    log.warning("pool of %s: a kernel did not start: %s", pool.name, exc)
-                    await asyncio.sleep(backoff)  # a broken type must not spin
-                    backoff = min(backoff * 2, _MAX_BACKOFF)
-            pool.wanted.clear()
-            await pool.wanted.wait()
+        while not self._closing.is_set():
+            if len(pool.ready) >= pool.size:
+                pool.wanted.clear()
+                await pool.wanted.wait()
+                continue
+            try:
+                warm = await self._warm(pool)
+            except KernelhubError as exc:
+                log.warning("pool of %s: a kernel did not start: %s", pool.name, exc)
+                # A broken type must not spin; a close ends the pause.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF)
+                continue
+            backoff = _BACKOFF
+            pool.ready.append(warm)
+            self._notify()
 
     async def _warm(self, pool: _Pool) -> _Warm:
         request = StartRequest(pool.kernel_type, pool.name, self.hub.config.root, {}, {})
@@ -236,9 +243,14 @@ class Pools:
         """Stop filling and shut down every warm kernel (they belong to nobody)."""
         if self.hub.starter == self.take:
             self.hub.starter = None
-        for task in self._fillers:
-            task.cancel()
-        await asyncio.gather(*self._fillers, *self._discards, return_exceptions=True)
+        self._closing.set()
+        for pool in self.pools.values():
+            pool.wanted.set()
+        # A start under way is let finish (it is bounded by the start timeout), never
+        # cancelled: a cancelled start leaves the process of a kernel that may outlive us
+        # running, and nobody would know of it. The fillers end at once after it.
+        await asyncio.gather(*self._fillers, return_exceptions=True)
+        await asyncio.gather(*self._discards, return_exceptions=True)
         warm = [w for pool in self.pools.values() for w in pool.ready]
         for pool in self.pools.values():
             pool.ready.clear()
