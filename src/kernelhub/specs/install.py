@@ -140,7 +140,8 @@ def _place(
     existing = _existing(kernels_dir, name)
     if existing is not None and not replace:
         raise SpecExistsError(
-            f"kernelspec {name!r} already exists at {existing}; replace it with --replace (replace=True)"
+            f"kernelspec {name!r} already exists at {existing}; "
+            "replace it with --replace (replace=True)"
         )
     target = os.path.join(kernels_dir, name)
     try:
