@@ -4,6 +4,7 @@ a non-child's exit, and a manager attached to a running kernel (KernelManager.at
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import signal
@@ -19,6 +20,7 @@ from kernelhub.launchers.adopted import AdoptedKernelProcess, identify, is_same_
 from kernelhub.manager import KernelManager
 from kernelhub.providers.base import KernelType
 from kernelhub.restarter import KernelEvent
+from tests.server.serve_process import wait_gone
 
 WAIT = 30.0
 TYPE = KernelType(
@@ -44,12 +46,9 @@ def orphan_sleeper() -> int:
 def sleeper() -> Iterator[int]:
     pid = orphan_sleeper()
     yield pid
-    try:
-        proc = psutil.Process(pid)
-        proc.kill()
-        proc.wait(WAIT)
-    except psutil.NoSuchProcess:
-        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    assert wait_gone(pid)
 
 
 def test_a_process_is_told_from_a_later_one_with_its_pid(sleeper: int) -> None:
@@ -119,11 +118,35 @@ async def test_attach_gives_up_on_a_kernel_that_does_not_answer() -> None:
     manager = KernelManager(TYPE, kernel_id=first.kernel_id)
     process = AdoptedKernelProcess(pid)
     try:
-        with pytest.raises(KernelTimeoutError, match="no heartbeat"):
+        with pytest.raises(KernelTimeoutError, match="no heartbeat|no reply"):
             await manager.attach(process, info, timeout=0.5)
         assert manager.pid is None  # not supervised: the caller decides
     finally:
         await process.aclose()
         await manager.aclose()
         os.killpg(pid, signal.SIGKILL)
-        assert psutil.wait_procs([psutil.Process(pid)], timeout=WAIT)[1] == []
+        assert wait_gone(pid)
+
+
+async def test_a_kernel_meant_to_outlive_us_that_never_gets_ready_is_killed(
+    jupyter_dirs: object,
+) -> None:
+    mute = dataclasses.replace(
+        TYPE, id="test/mute", name="mute",
+        argv=("python", "-c", "import time; time.sleep(120)", "{connection_file}"),
+    )  # fmt: skip
+    manager = KernelManager(mute, outlive=True)
+    try:
+        with pytest.raises(KernelTimeoutError):
+            await manager.start(timeout=1.0)
+    finally:
+        await manager.aclose()
+    procs = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if any(manager.connection_file in arg for arg in p.info["cmdline"] or [])
+    ]
+    alive = psutil.wait_procs(procs, timeout=5.0)[1]
+    for proc in alive:
+        proc.kill()
+    assert alive == []

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import time
 import weakref
 from collections.abc import Awaitable, Mapping
@@ -214,6 +215,9 @@ async def _attempt(
             registration.cancel()
         if client is not None:
             await client.aclose()
+        # A kernel that never became ready is nobody's, even one meant to outlive us (a
+        # process's aclose spares those): left running, nothing would ever stop it.
+        process.signal(signal.SIGKILL, group=True)
         await process.aclose()
         raise
 
