@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -111,6 +112,20 @@ def _free_port() -> int:
         return port
 
 
+def _until_answering(proc: subprocess.Popen[str], client: Client) -> None:
+    """Jupyter Server may say it runs a moment before it answers: retry, waiting on the
+    process itself between attempts (so that its exit ends the wait), 30 s at most."""
+    for _ in range(600):
+        try:
+            client.get("/api/status")
+            return
+        except ConnectionRefusedError:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(0.05)
+                pytest.fail(f"jupyter_server exited with {proc.returncode}")
+    pytest.fail("jupyter_server never answered")
+
+
 @pytest.fixture
 def jupyter_server(tmp_path: Path) -> Iterator[Client]:
     """A real Jupyter Server on a free port, with the same (isolated) Jupyter directories."""
@@ -141,6 +156,7 @@ def jupyter_server(tmp_path: Path) -> Iterator[Client]:
         # Keep its log flowing so that it never blocks on a full pipe.
         drain = threading.Thread(target=proc.stderr.read, daemon=True)
         drain.start()
+        _until_answering(proc, client)
         yield client
     finally:
         proc.send_signal(signal.SIGINT)
