@@ -31,6 +31,47 @@ class JupyterDirs:
         return self.path / "kernels"
 
 
+_SESSION_ROOT: str | None = None
+
+
+def _isolated_values(root: Path) -> dict[str, str]:
+    return {
+        "HOME": str(root / "home"),
+        "JUPYTER_DATA_DIR": str(root / "data"),
+        "JUPYTER_CONFIG_DIR": str(root / "config"),
+        "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
+        "JUPYTER_PATH": str(root / "path"),
+        "IPYTHONDIR": str(root / "home" / ".ipython"),
+        "JUPYTER_PREFER_ENV_PATH": "0",
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "NO_COLOR": "1",
+    }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Isolate the whole session before any fixture runs.
+
+    The per-test fixture below gives each test fresh directories, but fixtures of module or
+    session scope are set up before it: without this, a server started by such a fixture
+    would write into the user's real Jupyter directories.
+    """
+    global _SESSION_ROOT
+    import tempfile
+
+    _SESSION_ROOT = tempfile.mkdtemp(prefix="kernelhub-tests-")
+    values = _isolated_values(Path(_SESSION_ROOT))
+    for key in ("HOME", "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR"):
+        Path(values[key]).mkdir(parents=True, exist_ok=True)
+    os.environ.update(values)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    if _SESSION_ROOT is not None:
+        shutil.rmtree(_SESSION_ROOT, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def jupyter_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterDirs]:
     """Point HOME and every Jupyter directory variable at fresh temporary directories."""
@@ -45,17 +86,7 @@ def jupyter_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterDi
     )
     for d in (dirs.home, dirs.data, dirs.config, dirs.runtime, dirs.path):
         d.mkdir(parents=True)
-    values = {
-        "HOME": str(dirs.home),
-        "JUPYTER_DATA_DIR": str(dirs.data),
-        "JUPYTER_CONFIG_DIR": str(dirs.config),
-        "JUPYTER_RUNTIME_DIR": str(dirs.runtime),
-        "JUPYTER_PATH": str(dirs.path),
-        "IPYTHONDIR": str(dirs.ipython),
-        "JUPYTER_PREFER_ENV_PATH": "0",
-        "JUPYTER_PLATFORM_DIRS": "1",
-        "NO_COLOR": "1",
-    }
+    values = _isolated_values(root)
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:

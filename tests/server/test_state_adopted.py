@@ -118,7 +118,7 @@ async def test_attach_gives_up_on_a_kernel_that_does_not_answer() -> None:
     manager = KernelManager(TYPE, kernel_id=first.kernel_id)
     process = AdoptedKernelProcess(pid)
     try:
-        with pytest.raises(KernelTimeoutError, match="no heartbeat|no reply"):
+        with pytest.raises(KernelTimeoutError, match=r"no heartbeat|no reply"):
             await manager.attach(process, info, timeout=0.5)
         assert manager.pid is None  # not supervised: the caller decides
     finally:
