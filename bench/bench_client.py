@@ -1,6 +1,8 @@
 """Client CPU per ``execute("1+1")`` round trip: kernelhub vs jupyter_client, same kernel.
 
-One ipykernel serves every client. Each measurement is the client process's CPU time
+Each client talks to its own ipykernel: a client that is not being measured would otherwise
+have its IOPub queue filled by the others' traffic, and pay for reading it (or lose messages
+to ZeroMQ's high-water mark) when its turn comes. Each measurement is the client process's CPU time
 (``time.process_time()``: every thread, user and system, so libzmq's I/O thread and the
 blocking facade's loop thread count) over ``N`` round trips, divided by ``N``. The kernel is
 another process, so its CPU is not counted. A round trip is: send ``execute_request``, collect
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -70,7 +73,7 @@ def _cpu_per_call(batch: Callable[[], None], n: int) -> float:
 class Clients:
     """Every client under test, connected to one kernel and warmed up."""
 
-    def __init__(self, path: str, n: int) -> None:
+    def __init__(self, paths: list[str], n: int) -> None:
         from jupyter_client import AsyncKernelClient as JAsync
         from jupyter_client import BlockingKernelClient as JBlocking
 
@@ -78,17 +81,16 @@ class Clients:
         from kernelhub.connection import read_connection_file
 
         self.n = n
-        info = read_connection_file(path)
         self.loop = asyncio.new_event_loop()
-        self.ours = AsyncKernelClient(info)
+        self.ours = AsyncKernelClient(read_connection_file(paths[0]))
         self.loop.run_until_complete(self._open_ours())
-        self.ours_blocking = BlockingKernelClient(info)
+        self.ours_blocking = BlockingKernelClient(read_connection_file(paths[1]))
         self.ours_blocking.wait_for_ready(30)
-        self.jc = JBlocking(connection_file=path)
+        self.jc = JBlocking(connection_file=paths[2])
         self.jc.load_connection_file()
         self.jc.start_channels()
         self.jc.wait_for_ready(30)
-        self.jca = JAsync(connection_file=path)
+        self.jca = JAsync(connection_file=paths[3])
         self.jca.load_connection_file()
         self.jca.start_channels()
         self.loop.run_until_complete(self.jca.wait_for_ready(30))
@@ -167,9 +169,10 @@ class Clients:
 
 def run(quick: bool) -> list[Result]:
     """The benchmark cases (``quick``: a smoke test with few runs, not figures)."""
-    runs, n = (3, 20) if quick else (21, 200)
-    with ipykernel() as path:
-        clients = Clients(path, n)
+    runs, n = (3, 20) if quick else (21, 100)
+    with contextlib.ExitStack() as stack:
+        paths = [stack.enter_context(ipykernel()) for _ in range(4)]
+        clients = Clients(paths, n)
         try:
             return [
                 compare(

@@ -216,3 +216,35 @@ async def test_xpub_welcome_proves_iopub() -> None:
 
     async with fake_kernel(handler) as kernel, AsyncKernelClient(kernel.info) as client:
         assert (await client.wait_for_ready(timeout=10))["status"] == "ok"
+
+
+async def test_lazy_iopub_still_serves_subscribers() -> None:
+    """A collecting execution reads IOPub lazily; a subscriber must not wait for it."""
+    release = asyncio.Event()
+
+    async def handler(kernel: FakeKernel, idents: list[bytes], msg: Message) -> None:
+        if msg.msg_type == "execute_request":
+            await kernel.status("busy", msg)
+            await kernel.publish("stream", {"name": "stdout", "text": "slow"}, msg)
+            await release.wait()
+            await kernel.reply(idents, msg, {"status": "ok", "execution_count": 1})
+            await kernel.status("idle", msg)
+        elif msg.msg_type == "debug_request":  # on control, served while shell is busy
+            await kernel.publish("debug_event", {"event": "e"}, msg)
+            await kernel.reply(idents, msg, {"status": "ok"}, channel="control")
+        else:
+            await standard(kernel, idents, msg)
+
+    async with fake_kernel(handler) as kernel, AsyncKernelClient(kernel.info) as client:
+        await client.wait_for_ready(timeout=10)
+        slow = asyncio.create_task(client.execute("slow", timeout=30))
+        await asyncio.wait_for(kernel.wait_request("execute_request"), 10)
+        async with client.iopub() as messages:
+            reply = await client.request("control", "debug_request", {}, timeout=10)
+            event = await asyncio.wait_for(
+                anext(m async for m in messages if m.msg_type == "debug_event"), 10
+            )
+            assert event.parent_msg_id == reply.parent_msg_id
+        assert not slow.done()
+        release.set()
+        assert (await slow).stdout == "slow"

@@ -158,6 +158,7 @@ class AsyncKernelClient(RequestMethods):
                 msg = self.session.message("kernel_info_request", {})
                 probes.append(msg.msg_id)
                 ch.iopub_routes[msg.msg_id] = prove
+                ch.listen_iopub()
                 remaining = deadline - loop.time()
                 reply = await ch.request("shell", msg, max(remaining, 0.0), "wait_for_ready")
                 if not proof.is_set():

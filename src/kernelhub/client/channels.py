@@ -36,9 +36,18 @@ Handler = Callable[[Message], None]
 # Messages handled per wake-up before yielding to the loop, so that a flood on IOPub cannot
 # starve the other sockets and tasks.
 _BATCH = 64
-_POLLIN = zmq.POLLIN
-_EVENTS = zmq.EVENTS
-_NOBLOCK = zmq.NOBLOCK
+# Plain ints: pyzmq's constants are enums, and mixing them into the per-message calls (flags,
+# EVENTS & POLLIN) costs an enum construction each time.
+_POLLIN = int(zmq.POLLIN)
+_EVENTS = int(zmq.EVENTS)
+_RCVMORE = int(zmq.RCVMORE)
+_NOBLOCK = int(zmq.NOBLOCK)
+_MORE_NOBLOCK = int(zmq.SNDMORE) | _NOBLOCK
+# The compiled socket methods, without pyzmq's Python layer (``send_multipart`` and
+# ``recv_multipart`` cost several times more per message through it).
+_raw_send = zmq.backend.Socket.send
+_raw_recv = zmq.backend.Socket.recv
+_raw_get = cast(Callable[[zmq.Socket[bytes], int], int], zmq.backend.Socket.get)
 
 
 class Failable:
@@ -71,9 +80,22 @@ class _Pending(Failable):
         self.fail(KernelTimeoutError(f"{what}: no reply from the kernel within {timeout:g} s"))
 
 
-def _int_option(sock: zmq.Socket[bytes]) -> Callable[[int], int]:
-    # getsockopt is typed int | bytes; the options read here (EVENTS) are ints.
-    return cast(Callable[[int], int], sock.getsockopt)
+def _recv_frames(sock: zmq.Socket[bytes]) -> list[bytes]:
+    """One multipart message (the socket must have one ready: EVENTS said POLLIN)."""
+    frames = [_raw_recv(sock, _NOBLOCK)]
+    while _raw_get(sock, _RCVMORE):
+        frames.append(_raw_recv(sock, _NOBLOCK))
+    return frames
+
+
+def _send_frames(sock: zmq.Socket[bytes], frames: list[bytes]) -> None:
+    """Send a multipart message without blocking; zmq.Again if the queue is full.
+
+    Only the first part can meet the high-water mark: a message is accepted whole or not.
+    """
+    last = len(frames) - 1
+    for i, frame in enumerate(frames):
+        _raw_send(sock, frame, _MORE_NOBLOCK if i < last else _NOBLOCK)
 
 
 def _selector(loop: asyncio.AbstractEventLoop) -> asyncio.AbstractEventLoop:
@@ -101,6 +123,8 @@ class Channels:
         self.stdin_routes: dict[str, Handler] = {}
         self.on_iopub: list[Handler] = []
         self.waiters: set[Failable] = set()
+        #: How many iopub_routes belong to executions that can wait (see drain_iopub).
+        self.lazy_iopub = 0
         self.closed = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self._ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
@@ -120,6 +144,10 @@ class Channels:
         if ":" in self.info.ip:
             sock.setsockopt(zmq.IPV6, 1)
         if kind == zmq.SUB:
+            # No high-water mark on our side: past it the kernel silently drops what it
+            # publishes to us, and a lost "idle" would leave an execution waiting for ever.
+            # The queue is drained whenever the loop runs; subscribers have their own bound.
+            sock.setsockopt(zmq.RCVHWM, 0)
             sock.setsockopt(zmq.SUBSCRIBE, b"")
         sock.connect(self.info.url(channel))
         return sock
@@ -150,17 +178,22 @@ class Channels:
     def _drainer(
         self, channel: str, sock: zmq.Socket[bytes], handler: Handler
     ) -> Callable[[], None]:
-        getsockopt = _int_option(sock)
-        recv_multipart = sock.recv_multipart
+        get = _raw_get
         deserialize = self.session.deserialize
+        lazy = self._iopub_can_wait if channel == "iopub" else None
 
         def drain() -> None:
             if self.closed:
                 return
+            if lazy is not None and lazy():
+                # Only take the wake-up (clear the FD); the messages stay queued, and while
+                # they do ZeroMQ sends no further wake-ups: see drain_iopub.
+                get(sock, _EVENTS)
+                return
             for _ in range(_BATCH):
-                if not getsockopt(_EVENTS) & _POLLIN:
+                if not get(sock, _EVENTS) & _POLLIN:
                     return
-                frames = recv_multipart(_NOBLOCK)
+                frames = _recv_frames(sock)
                 try:
                     _, msg = deserialize(frames)
                 except ProtocolError as exc:
@@ -175,6 +208,29 @@ class Channels:
                 self.loop.call_soon(drain)
 
         return drain
+
+    def _iopub_can_wait(self) -> bool:
+        # Nobody needs IOPub messages as they come: only executions that collect their
+        # outputs and have no reply yet (a reply is what they wait for first).
+        return 0 < self.lazy_iopub == len(self.iopub_routes) and not self.on_iopub
+
+    def drain_iopub(self) -> None:
+        """Handle every queued IOPub message now.
+
+        While only collecting executions are waiting, IOPub is read lazily: the first message
+        wakes the loop, the rest wait in ZeroMQ's queue (which then wakes nobody) until an
+        ``execute_reply`` arrives and its execution calls this. That saves a loop wake-up per
+        message, most of a round trip's client CPU. After the reply, messages are handled as
+        they come, so the final ``idle`` is seen at once.
+        """
+        if self._drains:
+            self._drains["iopub"]()
+
+    def listen_iopub(self) -> None:
+        """Call after adding a route or hook that wants IOPub messages as they come: messages
+        that lazy reading left queued would otherwise wake nobody."""
+        if self.loop is not None and self._drains:
+            self.loop.call_soon(self._drains["iopub"])
 
     async def aclose(self) -> None:
         """Stop receiving, close the sockets (linger 0) and fail every waiter."""
@@ -202,7 +258,7 @@ class Channels:
         sock = self._sockets[channel]
         frames = self.session.serialize(msg)
         try:
-            sock.send_multipart(frames, _NOBLOCK)
+            _send_frames(sock, frames)
         except zmq.Again:
             # The queue is full (high-water mark): wait for room, without blocking the loop.
             delay = 0.001
@@ -211,12 +267,12 @@ class Channels:
                 delay = min(delay * 2, 0.05)
                 self.check_open()
                 try:
-                    sock.send_multipart(frames, _NOBLOCK)
+                    _send_frames(sock, frames)
                     break
                 except zmq.Again:
                     continue
         # Sending may consume the FD's edge for messages that arrived meanwhile.
-        if _int_option(sock)(_EVENTS) & _POLLIN and self.loop is not None:
+        if _raw_get(sock, _EVENTS) & _POLLIN and self.loop is not None:
             self.loop.call_soon(self._drains[channel])
 
     async def request(

@@ -73,6 +73,7 @@ class Execution(Failable):
         self._timer: asyncio.TimerHandle | None = None
         self._reply: Message | None = None
         self._idle = False
+        self._lazy = False  # counted in channels.lazy_iopub
         self._done = False
         self._started = False
         self._closed = False
@@ -103,6 +104,11 @@ class Execution(Failable):
 
     def _on_reply(self, msg: Message) -> None:
         self._reply = msg
+        if self._lazy:
+            # Now the outputs are wanted: read what IOPub has queued (idle may be there).
+            self._lazy = False
+            self._channels.lazy_iopub -= 1
+            self._channels.drain_iopub()
         # Aborted requests may get no busy/idle pair from some kernels.
         if self._idle or msg.content.get("status") == "aborted":
             self._done = True
@@ -140,6 +146,11 @@ class Execution(Failable):
         channels.iopub_routes[msg_id] = self._on_iopub
         channels.stdin_routes[msg_id] = self._on_stdin
         channels.waiters.add(self)
+        if self._per_output:
+            channels.listen_iopub()
+        else:
+            self._lazy = True
+            channels.lazy_iopub += 1
         if self._timeout is not None:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self._timeout, self._expire)
@@ -156,6 +167,9 @@ class Execution(Failable):
         channels.iopub_routes.pop(self.msg_id, None)
         channels.stdin_routes.pop(self.msg_id, None)
         channels.waiters.discard(self)
+        if self._lazy:
+            self._lazy = False
+            channels.lazy_iopub -= 1
 
     async def aclose(self) -> None:
         """Stop listening for this execution (the kernel is not interrupted)."""

@@ -31,6 +31,7 @@ class IOPubSubscription(Failable):
         self._closed = False
         self.dropped = 0
         channels.on_iopub.append(self._push)
+        channels.listen_iopub()
 
     def _push(self, msg: Message) -> None:
         queue = self._queue
