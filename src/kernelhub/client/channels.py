@@ -17,11 +17,10 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from typing import cast
 
 import zmq
-import zmq.asyncio
 
+from kernelhub.client._zmq import EVENTS, POLLIN, raw_get, recv_frames, selector, send_frames
 from kernelhub.client.heartbeat import Heartbeat
 from kernelhub.connection import Channel, ConnectionInfo
 from kernelhub.errors import ClientClosedError, KernelDiedError, KernelTimeoutError, ProtocolError
@@ -36,18 +35,6 @@ Handler = Callable[[Message], None]
 # Messages handled per wake-up before yielding to the loop, so that a flood on IOPub cannot
 # starve the other sockets and tasks.
 _BATCH = 64
-# Plain ints: pyzmq's constants are enums, and mixing them into the per-message calls (flags,
-# EVENTS & POLLIN) costs an enum construction each time.
-_POLLIN = int(zmq.POLLIN)
-_EVENTS = int(zmq.EVENTS)
-_RCVMORE = int(zmq.RCVMORE)
-_NOBLOCK = int(zmq.NOBLOCK)
-_MORE_NOBLOCK = int(zmq.SNDMORE) | _NOBLOCK
-# The compiled socket methods, without pyzmq's Python layer (``send_multipart`` and
-# ``recv_multipart`` cost several times more per message through it).
-_raw_send = zmq.backend.Socket.send
-_raw_recv = zmq.backend.Socket.recv
-_raw_get = cast(Callable[[zmq.Socket[bytes], int], int], zmq.backend.Socket.get)
 
 
 class Failable:
@@ -78,31 +65,6 @@ class _Pending(Failable):
 
     def expire(self, what: str, timeout: float) -> None:
         self.fail(KernelTimeoutError(f"{what}: no reply from the kernel within {timeout:g} s"))
-
-
-def _recv_frames(sock: zmq.Socket[bytes]) -> list[bytes]:
-    """One multipart message (the socket must have one ready: EVENTS said POLLIN)."""
-    frames = [_raw_recv(sock, _NOBLOCK)]
-    while _raw_get(sock, _RCVMORE):
-        frames.append(_raw_recv(sock, _NOBLOCK))
-    return frames
-
-
-def _send_frames(sock: zmq.Socket[bytes], frames: list[bytes]) -> None:
-    """Send a multipart message without blocking; zmq.Again if the queue is full.
-
-    Only the first part can meet the high-water mark: a message is accepted whole or not.
-    """
-    last = len(frames) - 1
-    for i, frame in enumerate(frames):
-        _raw_send(sock, frame, _MORE_NOBLOCK if i < last else _NOBLOCK)
-
-
-def _selector(loop: asyncio.AbstractEventLoop) -> asyncio.AbstractEventLoop:
-    # pyzmq's helper returns the loop itself where add_reader works, else a selector thread.
-    get: Callable[[asyncio.AbstractEventLoop], asyncio.AbstractEventLoop] | None
-    get = getattr(zmq.asyncio, "_get_selector", None)
-    return get(loop) if get is not None else loop
 
 
 class Channels:
@@ -155,7 +117,7 @@ class Channels:
     def open(self) -> None:
         """Create and connect the sockets and start receiving (in the running loop)."""
         self.loop = loop = asyncio.get_running_loop()
-        self._selector = _selector(loop)
+        self._selector = selector(loop)
         # Shell and stdin must share a routing identity: the kernel sends input_request to the
         # identity the execute_request came from, on its stdin ROUTER.
         identity = uuid.uuid4().hex.encode()
@@ -178,7 +140,7 @@ class Channels:
     def _drainer(
         self, channel: str, sock: zmq.Socket[bytes], handler: Handler
     ) -> Callable[[], None]:
-        get = _raw_get
+        get = raw_get
         deserialize = self.session.deserialize
         lazy = self._iopub_can_wait if channel == "iopub" else None
 
@@ -188,12 +150,12 @@ class Channels:
             if lazy is not None and lazy():
                 # Only take the wake-up (clear the FD); the messages stay queued, and while
                 # they do ZeroMQ sends no further wake-ups: see drain_iopub.
-                get(sock, _EVENTS)
+                get(sock, EVENTS)
                 return
             for _ in range(_BATCH):
-                if not get(sock, _EVENTS) & _POLLIN:
+                if not get(sock, EVENTS) & POLLIN:
                     return
-                frames = _recv_frames(sock)
+                frames = recv_frames(sock)
                 try:
                     _, msg = deserialize(frames)
                 except ProtocolError as exc:
@@ -217,12 +179,11 @@ class Channels:
     def drain_iopub(self) -> None:
         """Handle every queued IOPub message now.
 
-        While only collecting executions are waiting, IOPub is read lazily: the first message
-        wakes the loop, the rest wait in ZeroMQ's queue (which then wakes nobody) until an
-        ``execute_reply`` arrives and its execution calls this. That saves a loop wake-up per
-        message, most of a round trip's client CPU. After the reply, messages are handled as
-        they come, so the final ``idle`` is seen at once.
-        """
+        While only collecting executions wait, IOPub is read lazily: the first message wakes
+        the loop, the rest wait in ZeroMQ's queue (which then wakes nobody) until an
+        ``execute_reply`` arrives and its execution calls this: one loop wake-up per message
+        saved, most of a round trip's client CPU. After the reply, messages are handled as
+        they come."""
         if self._drains:
             self._drains["iopub"]()
 
@@ -258,7 +219,7 @@ class Channels:
         sock = self._sockets[channel]
         frames = self.session.serialize(msg)
         try:
-            _send_frames(sock, frames)
+            send_frames(sock, frames)
         except zmq.Again:
             # The queue is full (high-water mark): wait for room, without blocking the loop.
             delay = 0.001
@@ -267,12 +228,12 @@ class Channels:
                 delay = min(delay * 2, 0.05)
                 self.check_open()
                 try:
-                    _send_frames(sock, frames)
+                    send_frames(sock, frames)
                     break
                 except zmq.Again:
                     continue
         # Sending may consume the FD's edge for messages that arrived meanwhile.
-        if _raw_get(sock, _EVENTS) & _POLLIN and self.loop is not None:
+        if raw_get(sock, EVENTS) & POLLIN and self.loop is not None:
             self.loop.call_soon(self._drains[channel])
 
     async def request(
