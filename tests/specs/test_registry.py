@@ -247,3 +247,12 @@ def test_fifo_resource_is_not_opened(registry: SpecRegistry, kernels: Path) -> N
     os.mkfifo(spec_dir / "pipe")
     with pytest.raises(NoSuchKernelError):
         registry.read_resource("k", "pipe")
+
+
+def test_a_nul_character_in_a_resource_name_is_refused_like_any_bad_name() -> None:
+    from kernelhub.errors import SpecError
+    from kernelhub.specs import SpecRegistry
+
+    for name in ("a\x00b", "logo-64x64.png\x00"):
+        with pytest.raises(SpecError, match="expected a file name"):
+            SpecRegistry().read_resource("python3", name)

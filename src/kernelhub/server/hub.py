@@ -184,6 +184,9 @@ class KernelHub:
         root = self.config.root
         if not path:
             return root
+        if "\x00" in path:
+            # No file name can hold NUL; os.path would raise ValueError (a 500) on it.
+            raise PathError(f"path {path!r} holds a NUL character; expected a directory name")
         target = os.path.realpath(os.path.join(root, path.lstrip("/")))
         if os.path.commonpath([root, target]) != root:
             raise PathError(f"path {path!r} is outside the server's root directory")

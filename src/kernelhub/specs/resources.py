@@ -71,7 +71,9 @@ def read_resource(resource_dir: str, filename: str, *, kernel: str = "") -> byte
     """
     where = f"kernel {kernel!r}" if kernel else resource_dir
     parts = filename.replace("\\", "/").split("/")
-    if not filename or os.path.isabs(filename) or ".." in parts or "" in parts[:-1]:
+    # NUL can be in no file name (os.path would raise ValueError on it).
+    bad = "\x00" in filename or os.path.isabs(filename) or ".." in parts or "" in parts[:-1]
+    if not filename or bad:
         raise SpecError(
             f"resource {filename!r} of {where}: expected a file name inside {resource_dir}"
         )
