@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import Result, compare, print_results
-from bench_ws import BIN, TOKEN, Server, _free_port, _round_trip
+from bench_ws import Server, _round_trip, server_pair
 
 TITLE = "kernel pools (ms, lower is better)"
 POOL_TARGET_MS = 50.0
@@ -59,38 +59,14 @@ def _wait_full(state: Path, timeout: float = 60.0) -> None:
 
 @contextlib.contextmanager
 def servers() -> Iterator[tuple[Server, Server, Path]]:
+    """Both servers, kernelhub with a pool; also the state directory to watch it fill."""
     with tempfile.TemporaryDirectory() as tmp:
-        ours_port, theirs_port = _free_port(), _free_port()
         state = Path(tmp) / "state"
         for name in ("kernelhub", "jupyter_server"):
             (Path(tmp) / name / "sub").mkdir(parents=True)
-        ours = Server(
-            "kernelhub",
-            [
-                *(str(BIN / "kernelhub"), "serve", "--ip", "127.0.0.1", "--port", str(ours_port)),
-                *("--token", TOKEN, "--shutdown-kernels-on-exit", "--log-level", "WARNING"),
-                *("--pool", f"spec/python3={POOL_SIZE}", "--state-dir", str(state)),
-            ],
-            ours_port,
-            Path(tmp) / "kernelhub",
-        )
-        try:
-            theirs = Server(
-                "jupyter_server",
-                [
-                    *(str(BIN / "jupyter"), "server", "--allow-root", "--no-browser"),
-                    *(f"--port={theirs_port}", f"--IdentityProvider.token={TOKEN}"),
-                    "--ServerApp.log_level=WARN",
-                ],
-                theirs_port,
-                Path(tmp) / "jupyter_server",
-            )
-            try:
-                yield ours, theirs, state
-            finally:
-                theirs.close()
-        finally:
-            ours.close()
+        pool = ("--pool", f"spec/python3={POOL_SIZE}", "--state-dir", str(state))
+        with server_pair(Path(tmp), *pool) as (ours, theirs):
+            yield ours, theirs, state
 
 
 def run(quick: bool) -> list[Result]:

@@ -183,35 +183,44 @@ def _start_to_info(server: Server) -> float:
 
 
 @contextlib.contextmanager
-def servers() -> Iterator[tuple[Server, Server]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        ours_port, theirs_port = _free_port(), _free_port()
-        ours = Server(
-            "kernelhub",
+def server_pair(root: Path, *options: str) -> Iterator[tuple[Server, Server]]:
+    """``kernelhub serve`` (with ``options``) and ``jupyter server`` on free ports, their root
+    directories ``root/kernelhub`` and ``root/jupyter_server``; both stopped afterwards."""
+    ours_port, theirs_port = _free_port(), _free_port()
+    ours = Server(
+        "kernelhub",
+        [
+            *(str(BIN / "kernelhub"), "serve", "--ip", "127.0.0.1", "--port", str(ours_port)),
+            *("--token", TOKEN, "--shutdown-kernels-on-exit", "--log-level", "WARNING"),
+            *options,
+        ],
+        ours_port,
+        root / "kernelhub",
+    )
+    try:
+        theirs = Server(
+            "jupyter_server",
             [
-                *(str(BIN / "kernelhub"), "serve", "--ip", "127.0.0.1", "--port", str(ours_port)),
-                *("--token", TOKEN, "--shutdown-kernels-on-exit", "--log-level", "WARNING"),
+                *(str(BIN / "jupyter"), "server", "--allow-root", "--no-browser"),
+                *(f"--port={theirs_port}", f"--IdentityProvider.token={TOKEN}"),
+                "--ServerApp.log_level=WARN",
             ],
-            ours_port,
-            Path(tmp) / "kernelhub",
+            theirs_port,
+            root / "jupyter_server",
         )
         try:
-            theirs = Server(
-                "jupyter_server",
-                [
-                    *(str(BIN / "jupyter"), "server", "--allow-root", "--no-browser"),
-                    *(f"--port={theirs_port}", f"--IdentityProvider.token={TOKEN}"),
-                    "--ServerApp.log_level=WARN",
-                ],
-                theirs_port,
-                Path(tmp) / "jupyter_server",
-            )
-            try:
-                yield ours, theirs
-            finally:
-                theirs.close()
+            yield ours, theirs
         finally:
-            ours.close()
+            theirs.close()
+    finally:
+        ours.close()
+
+
+@contextlib.contextmanager
+def servers() -> Iterator[tuple[Server, Server]]:
+    """The two servers with default settings, in a temporary directory."""
+    with tempfile.TemporaryDirectory() as tmp, server_pair(Path(tmp)) as pair:
+        yield pair
 
 
 def run(quick: bool) -> list[Result]:
