@@ -107,6 +107,9 @@ async def test_taken_port_is_retried(
 
 
 @pytest.mark.slow
+# Above the test's own bounds (each start WAIT, all of them 2 * WAIT): a start that hangs must
+# fail with the start's own error, which names it, not with pytest's bare timeout.
+@pytest.mark.timeout(3 * WAIT)
 async def test_many_kernels_at_once_while_ports_are_grabbed(
     grabber: subprocess.Popen[str],
     ipykernel_type: KernelType,
