@@ -40,11 +40,9 @@ ADDRESS_RETRIES = 4
 #: (ipykernel: ~0.4 s of imports and set-up); thirty starts at once share the cores with
 #: constant switching and cache misses (each costs ~30 % more CPU), and the first kernel is
 #: ready only when nearly all are. A few at a time finish sooner, all of them and each one.
-#: One per core: 30 ipykernels on 2 quiet cores were all ready in 6.26 s with 2 slots, ~6.5 s
-#: with 3 and ~6.85 s with 4 (medians of 3-4 interleaved runs; each kernel's start-up CPU grows
-#: from 320 ms alone to 400 / 390 / 435 ms). Under heavy foreign load more slots win scheduler
-#: share, but a dedicated machine is the case to serve.
-START_CONCURRENCY = os.cpu_count() or 1
+#: Two per core, not one: a kernel also waits (for the disk, for us), and on a machine shared
+#: with other work the scheduler's share is per runnable process.
+START_CONCURRENCY = 2 * (os.cpu_count() or 1)
 
 _slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
