@@ -139,6 +139,12 @@ class AdoptedKernelProcess:
         """The tail of the kernel's log file (empty if it has none)."""
         return self._log.text() if self._log else ""
 
+    async def output_grew(self) -> None:
+        """Its output, if any, goes to a file that cannot be watched: look again later."""
+        if self._log is None:
+            await asyncio.Future()  # no output, ever
+        await asyncio.sleep(_POLL_INTERVAL)
+
     async def aclose(self) -> None:
         """Stop watching the kernel (it keeps running: it was never ours to kill on close)."""
         if self._poller is not None:

@@ -73,6 +73,14 @@ class KernelProcess(Protocol):
         """The last part of what the kernel wrote to stdout/stderr (bounded)."""
         ...
 
+    async def output_grew(self) -> None:
+        """Wait until the kernel may have written more output (to watch ``output()``).
+
+        Returns when new output arrived, or, where output goes to a file that cannot be
+        watched, after a short while. Never returns for a kernel whose output has ended.
+        """
+        ...
+
     async def aclose(self) -> None:
         """Release what watches the process; kill it if it is alive and may not outlive us."""
         ...

@@ -33,6 +33,10 @@ log = logging.getLogger("kernelhub")
 # How long aclose() waits for a killed kernel to be reaped; SIGKILL takes milliseconds.
 _REAP_TIMEOUT = 5.0
 
+#: How often the log file of a kernel that may outlive us is looked at while someone waits
+#: for its output to grow (a pipe tells us at once; a file cannot).
+FILE_POLL_INTERVAL = 0.1
+
 
 class LocalKernelProcess:
     """A kernel process that is our child. Use ``async with`` or :meth:`aclose`."""
@@ -52,6 +56,7 @@ class LocalKernelProcess:
         self._exited: asyncio.Future[int] = self._loop.create_future()
         self._output_fd = output_fd
         self._pidfd: int | None = None
+        self._output_waiters: list[asyncio.Future[None]] = []
         if output_fd is not None:
             os.set_blocking(output_fd, False)
             self._loop.add_reader(output_fd, self._read_output)
@@ -109,6 +114,19 @@ class LocalKernelProcess:
         if self._output_fd is not None:
             self._read_output()
         return self._log.text()
+
+    async def output_grew(self) -> None:
+        """Wait for the kernel's next output (a log file: look again after a short while)."""
+        if isinstance(self._log, FileLog):
+            await asyncio.sleep(FILE_POLL_INTERVAL)
+            return
+        waiter = self._loop.create_future()
+        self._output_waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            with contextlib.suppress(ValueError):
+                self._output_waiters.remove(waiter)
 
     async def aclose(self) -> None:
         """Stop watching the kernel. A kernel that may not outlive us is killed first."""
@@ -185,6 +203,9 @@ class LocalKernelProcess:
                 self._close_output()
                 return
             self._log.feed(chunk)
+            for waiter in self._output_waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def _close_output(self) -> None:
         if self._output_fd is not None:

@@ -3,7 +3,14 @@
 One attempt writes the connection file the port strategy calls for (:mod:`kernelhub.ports`),
 launches the process, learns the real ports, connects a client and waits for the first
 ``kernel_info_reply``, while watching the process: a kernel that dies meanwhile ends the wait
-at once. A death with "Address already in use" in the output is retried on fresh ports.
+at once.
+
+Ports we chose can be taken by another process between our choice and the kernel's bind. The
+kernel then either dies, or (ipykernel and the kernels built on it, which bind IOPub and the
+heartbeat in threads of their own) lives on with a dead thread and never answers there. So
+for chosen ports the wait also ends as soon as "Address already in use" shows in the kernel's
+output, and readiness includes one heartbeat answer. Either way the kernel is killed and
+started again on fresh ports.
 """
 
 from __future__ import annotations
@@ -39,10 +46,10 @@ ADDRESS_RETRIES = 4
 #: How many kernels of one event loop may be starting at the same time. Starting is CPU-bound
 #: (ipykernel: ~0.4 s of imports and set-up); thirty starts at once share the cores with
 #: constant switching and cache misses (each costs ~30 % more CPU), and the first kernel is
-#: ready only when nearly all are. A few at a time finish sooner, all of them and each one.
-#: Two per core, not one: a kernel also waits (for the disk, for us), and on a machine shared
-#: with other work the scheduler's share is per runnable process.
-START_CONCURRENCY = 2 * (os.cpu_count() or 1)
+#: ready only when nearly all are. One per core finishes soonest, all of them and each one
+#: (30 ipykernels on 2 cores, medians of interleaved runs: 2 slots per core 6.3 s, 3 6.5 s,
+#: 4 6.9 s; 1 per core ~9 % sooner than 2; see ``bench/run.py launch``).
+START_CONCURRENCY = os.cpu_count() or 1
 
 _slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
@@ -80,14 +87,22 @@ class Started:
     kernel_info: dict[str, Any]
 
 
-async def _unless_dead(aw: Awaitable[T], process: KernelProcess) -> T | None:
-    """``await aw``, or ``None`` as soon as the process dies."""
+async def _port_taken(process: KernelProcess) -> None:
+    """Return once the kernel's output says that one of its ports was taken."""
+    while not ports.address_in_use(process.output()):
+        await process.output_grew()
+
+
+async def _unless_lost(aw: Awaitable[T], process: KernelProcess, *, chosen: bool) -> T | None:
+    """``await aw``, or ``None`` as soon as the process dies or (``chosen`` ports) loses one."""
     task = asyncio.ensure_future(aw)
-    died = asyncio.ensure_future(process.wait())
+    watchers: set[asyncio.Future[Any]] = {asyncio.ensure_future(process.wait())}
+    if chosen:
+        watchers.add(asyncio.ensure_future(_port_taken(process)))
     try:
-        await asyncio.wait({task, died}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({task, *watchers}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for pending in (task, died):
+        for pending in (task, *watchers):
             if not pending.done():
                 pending.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -151,6 +166,9 @@ async def _start(
         )
         if started is not None:
             return started
+        if process.is_alive():  # alive, but it lost a port: it will never be whole
+            process.signal(signal.SIGKILL, group=True)
+            await _bounded(process.wait(), deadline, process, plan.connection_file)
         output = process.output()
         death = explain(process.returncode, output)
         await process.aclose()
@@ -171,8 +189,9 @@ async def _attempt(
     deadline: float,
     registrar: Registrar | None,
 ) -> tuple[KernelProcess, Started | None]:
-    """One launch. ``(process, None)``: it died before it was ready (the caller decides)."""
+    """One launch. ``(process, None)``: it died or lost a port before it was ready."""
     path = plan.connection_file
+    chosen = strategy == "chosen"
     registration = None
     if strategy == "handshake":
         assert registrar is not None
@@ -187,7 +206,9 @@ async def _attempt(
     client: AsyncKernelClient | None = None
     try:
         if registration is not None:
-            found = await _bounded(_unless_dead(registration, process), deadline, process, path)
+            found = await _bounded(
+                _unless_lost(registration, process, chosen=False), deadline, process, path
+            )
             if found is None:
                 return process, None
             info = info.with_ports(**found)
@@ -204,7 +225,10 @@ async def _attempt(
         await client.__aenter__()
         remaining = max(deadline - time.monotonic(), 0.0)
         reply = await _bounded(
-            _unless_dead(client.wait_for_ready(remaining), process), deadline, process, path
+            _unless_lost(_ready(client, remaining, chosen), process, chosen=chosen),
+            deadline,
+            process,
+            path,
         )
         if reply is None:
             await client.aclose()
@@ -220,6 +244,14 @@ async def _attempt(
         process.signal(signal.SIGKILL, group=True)
         await process.aclose()
         raise
+
+
+async def _ready(client: AsyncKernelClient, timeout: float, heartbeat: bool) -> dict[str, Any]:
+    """The first ``kernel_info_reply``; with ``heartbeat``, also one heartbeat answer."""
+    reply = await client.wait_for_ready(timeout)
+    if heartbeat and not await client.heartbeat(timeout):
+        raise KernelTimeoutError("the kernel's heartbeat did not answer")
+    return reply
 
 
 async def _bounded(aw: Awaitable[T], deadline: float, process: KernelProcess, path: str) -> T:
