@@ -6,7 +6,8 @@ import getpass
 from datetime import datetime
 
 from kernelhub.server.http import Request, Response, Router, json_response
-from kernelhub.server.hub import KernelHub, utcnow
+from kernelhub.server.hub import KernelHub
+from kernelhub.server.served import utcnow
 
 __all__ = ["MiscAPI"]
 

@@ -18,7 +18,8 @@ from kernelhub.errors import NoSuchKernelError
 from kernelhub.server.api_kernels import check_start_body
 from kernelhub.server.config import ServerConfig
 from kernelhub.server.http import HTTPError, Request, Response, Router, empty, json_response
-from kernelhub.server.hub import KernelHub, ServedKernel
+from kernelhub.server.hub import KernelHub
+from kernelhub.server.served import ServedKernel
 from kernelhub.server.sessions import Session, SessionStore
 
 __all__ = ["SessionsAPI"]

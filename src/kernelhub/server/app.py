@@ -43,7 +43,8 @@ from kernelhub.server.http import (
     error_response,
     send_response,
 )
-from kernelhub.server.hub import KernelHub, PathError
+from kernelhub.server.hub import KernelHub
+from kernelhub.server.rootdir import PathError
 from kernelhub.server.sessions import SessionStore
 
 __all__ = ["App", "create_app", "http_error"]

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from kernelhub.errors import KernelhubError
-from kernelhub.server.hub import KernelHub, ServedKernel, utcnow
+from kernelhub.server.hub import KernelHub
+from kernelhub.server.served import ServedKernel, utcnow
 
 __all__ = ["Culler"]
 

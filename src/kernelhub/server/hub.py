@@ -4,8 +4,9 @@
 of the server so that they can be re-attached), keeps one :class:`ServedKernel` per kernel (the
 live model the REST API shows), turns manager events into model changes, and tells every
 :class:`Attachment` (the WebSocket bridge, the state store, the culler, pools) what happens.
-Attachments are called in order, one event at a time, from one task the hub owns; a failing
-attachment is logged and the others still hear about the event.
+Attachments are called in order, one event at a time (:mod:`kernelhub.server.attachments`);
+a failing attachment is logged and the others still hear about the event. The model and the
+start request live in :mod:`kernelhub.server.served`; both modules' names are re-exported here.
 
 ``execution_state`` and ``last_activity`` beyond start, restart and death come from IOPub,
 which the hub does not read: whoever does (the WebSocket bridge) sets ``execution_state`` and
@@ -21,23 +22,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from kernelhub.errors import KernelhubError, LaunchError, NoSuchKernelError, close_matches
 from kernelhub.launchers.params import validate_launch_params
 from kernelhub.manager import KernelManager
-from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.restarter import KernelEvent, RestartPolicy
+from kernelhub.server.attachments import Attachment, Attachments
 from kernelhub.server.config import ServerConfig
 from kernelhub.server.names import KernelNames
+from kernelhub.server.rootdir import PathError, resolve_path
+from kernelhub.server.served import ServedKernel, Starter, StartRequest, utcnow
 
 __all__ = [
     "Attachment",
+    "Attachments",
     "KernelHub",
     "PathError",
     "ServedKernel",
@@ -49,82 +50,6 @@ __all__ = [
 log = logging.getLogger("kernelhub.server")
 
 
-class PathError(KernelhubError, ValueError):
-    """A kernel working directory is outside the server's root or not a directory."""
-
-
-def utcnow() -> datetime:
-    """Now, UTC-aware."""
-    return datetime.now(timezone.utc)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass(eq=False)
-class ServedKernel:
-    """The live model of one running kernel (mutable; see the module docstring)."""
-
-    id: str
-    name: str
-    kernel_type: KernelType
-    manager: KernelManager
-    path: str | None
-    last_activity: datetime = field(default_factory=utcnow)
-    execution_state: str = "starting"
-    connections: int = 0
-    reason: str | None = None
-
-    def touch(self) -> None:
-        """Record activity now."""
-        self.last_activity = utcnow()
-
-    def model(self) -> dict[str, Any]:
-        """The Kernel model of Jupyter Server's api.yaml."""
-        model: dict[str, Any] = {
-            "id": self.id,
-            "name": self.name,
-            "last_activity": _iso(self.last_activity),
-            "execution_state": self.execution_state,
-            "connections": self.connections,
-        }
-        if self.reason is not None:
-            model["reason"] = self.reason
-        return model
-
-
-class Attachment(Protocol):
-    """Something that follows every kernel of the hub (bridge, state, culler, pools)."""
-
-    async def kernel_started(self, kernel: ServedKernel) -> None:
-        """A kernel was started or adopted and is in the registry."""
-
-    async def kernel_stopped(self, kernel: ServedKernel) -> None:
-        """A kernel was shut down (it is out of the registry) or died for good."""
-
-    async def kernel_event(self, kernel: ServedKernel, event: KernelEvent) -> None:
-        """A manager event (died, restarting, restarted, gave_up, ...), after the model
-        was updated."""
-
-
-@dataclass(frozen=True)
-class StartRequest:
-    """A resolved start: the type, its API name, the absolute working directory, extra
-    environment, launch parameters and the kernel id asked for (``None``: a new one)."""
-
-    kernel_type: KernelType
-    name: str
-    cwd: str | None
-    env: Mapping[str, str]
-    launch_params: Mapping[str, Any]
-    kernel_id: str | None = None
-
-
-#: The pool hook's signature (see the module docstring).
-Starter = Callable[[StartRequest], Awaitable[KernelManager | None]]
-
-_DRAIN_TIMEOUT = 10.0
 _ACK_TIMEOUT = 1.0
 _STATE_AFTER: dict[str, str] = {
     "died": "dead",
@@ -147,15 +72,15 @@ class KernelHub:
         self.config = config
         self.finder = finder
         self.names = KernelNames(finder)
-        self.attachments: list[Attachment] = list(attachments)
+        self._attachments = Attachments(attachments)
+        #: Every attachment, in the order they are told (see :meth:`add_attachment`).
+        self.attachments: list[Attachment] = self._attachments.items
         #: The pool hook, or ``None`` (see the module docstring).
         self.starter: Starter | None = None
         #: How hard each kernel's restarter tries (``None``: the manager's default policy).
         self.restart_policy: RestartPolicy | None = None
         self._kernels: dict[str, ServedKernel] = {}
         self._unsubscribe: dict[str, Callable[[], None]] = {}
-        self._queue: asyncio.Queue[tuple[ServedKernel, KernelEvent] | None] = asyncio.Queue()
-        self._dispatcher: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -176,25 +101,10 @@ class KernelHub:
         """Every kernel in the registry, oldest first."""
         return list(self._kernels.values())
 
-    def resolve_path(self, path: str | None, *, nearest: bool = False) -> str | None:
-        """The absolute working directory for an API ``path`` (relative to the root, as in
-        Jupyter Server: a leading ``/`` is the root too). ``None`` means the root. It must not
-        leave the root; it must be a directory, or with ``nearest`` the closest existing
-        directory above it (a session's path names a notebook). Raises PathError."""
-        root = self.config.root
-        if not path:
-            return root
-        if "\x00" in path:
-            # No file name can hold NUL; os.path would raise ValueError (a 500) on it.
-            raise PathError(f"path {path!r} holds a NUL character; expected a directory name")
-        target = os.path.realpath(os.path.join(root, path.lstrip("/")))
-        if os.path.commonpath([root, target]) != root:
-            raise PathError(f"path {path!r} is outside the server's root directory")
-        while nearest and not os.path.isdir(target) and target != root:
-            target = os.path.dirname(target)
-        if not os.path.isdir(target):
-            raise PathError(f"path {path!r} is not a directory under the server's root")
-        return target
+    def resolve_path(self, path: str | None, *, nearest: bool = False) -> str:
+        """The absolute working directory for an API ``path`` (see
+        :func:`kernelhub.server.rootdir.resolve_path`). Raises PathError."""
+        return resolve_path(self.config.root, path, nearest=nearest)
 
     # -- life ----------------------------------------------------------------------------
 
@@ -262,8 +172,7 @@ class KernelHub:
             lambda event: self._on_event(kernel, event)
         )
         log.info("kernel %s started (%s, pid %s)", kernel.id, kernel.name, kernel.manager.pid)
-        for attachment in list(self.attachments):
-            await self._call(attachment.kernel_started(kernel), attachment)
+        await self._attachments.started(kernel)
 
     def _on_event(self, kernel: ServedKernel, event: KernelEvent) -> None:
         state = _STATE_AFTER.get(event.kind)
@@ -275,26 +184,7 @@ class KernelHub:
         log.info(
             "kernel %s %s%s", kernel.id, event.kind, f": {event.reason}" if event.reason else ""
         )
-        if self._dispatcher is None:
-            self._dispatcher = asyncio.get_running_loop().create_task(
-                self._dispatch(), name="kernelhub-hub-events"
-            )
-        self._queue.put_nowait((kernel, event))
-
-    async def _dispatch(self) -> None:
-        while (item := await self._queue.get()) is not None:
-            kernel, event = item
-            for attachment in list(self.attachments):
-                await self._call(attachment.kernel_event(kernel, event), attachment)
-            if event.kind == "gave_up":
-                for attachment in list(self.attachments):
-                    await self._call(attachment.kernel_stopped(kernel), attachment)
-
-    async def _call(self, call: Awaitable[None], attachment: Attachment) -> None:
-        try:
-            await call
-        except Exception:
-            log.exception("server attachment %r failed", attachment)
+        self._attachments.post(kernel, event)
 
     def _forget(self, kernel: ServedKernel) -> None:
         self._kernels.pop(kernel.id, None)
@@ -323,8 +213,7 @@ class KernelHub:
             await finish
         kernel.execution_state = "dead"
         log.info("kernel %s shut down", kernel.id)
-        for attachment in list(self.attachments):
-            await self._call(attachment.kernel_stopped(kernel), attachment)
+        await self._attachments.stopped(kernel)
 
     @staticmethod
     async def _acknowledged(manager: KernelManager) -> bool:
@@ -390,11 +279,4 @@ class KernelHub:
                 log.info("kernel %s left running (pid %s)", kernel.id, kernel.manager.pid)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-        if self._dispatcher is not None:
-            # Deliver what is queued (bounded: an attachment may hang), then stop.
-            self._queue.put_nowait(None)
-            try:
-                await asyncio.wait_for(self._dispatcher, _DRAIN_TIMEOUT)
-            except asyncio.TimeoutError:
-                log.warning("server attachments did not take the last events in time")
-            self._dispatcher = None
+        await self._attachments.aclose()

@@ -38,7 +38,8 @@ from kernelhub.manager import KernelManager
 from kernelhub.providers.base import KernelType
 from kernelhub.restarter import KernelEvent
 from kernelhub.server.config import ConfigError
-from kernelhub.server.hub import KernelHub, StartRequest
+from kernelhub.server.hub import KernelHub
+from kernelhub.server.served import StartRequest
 from kernelhub.server.state import StateStore
 
 __all__ = ["MOVE_TIMEOUT", "Pools"]

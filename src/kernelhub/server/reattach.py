@@ -33,7 +33,8 @@ from kernelhub.deaths import last_lines
 from kernelhub.errors import KernelhubError, KernelTimeoutError
 from kernelhub.launchers._output import FileLog
 from kernelhub.launchers.adopted import AdoptedKernelProcess, identify, is_same_process
-from kernelhub.server.hub import KernelHub, ServedKernel, StartRequest
+from kernelhub.server.hub import KernelHub
+from kernelhub.server.served import ServedKernel, StartRequest
 from kernelhub.server.sessions import SessionStore
 from kernelhub.server.state import StateStore
 from kernelhub.server.statedb import KernelRecord, kernel_type_from_json

@@ -14,10 +14,10 @@ directory), mode 0600 because it holds each kernel's connection info and therefo
   rows too (``pooled``): they run detached, and a crash must not leave them unmanaged.
 - ``sessions``: every session (written through from :class:`SessionStore`'s listeners).
 
-:class:`StateStore` is a hub :class:`~kernelhub.server.hub.Attachment`: it writes each start,
-event and stop through, and every ``FLUSH_INTERVAL`` seconds it writes the activity the bridge
-records on the models (``last_activity``, ``execution_state``) without any event. Re-attaching
-is :mod:`kernelhub.server.reattach`.
+:class:`StateStore` is a hub :class:`~kernelhub.server.attachments.Attachment`: it writes each
+start, event and stop through, and every ``FLUSH_INTERVAL`` seconds it writes the activity the
+bridge records on the models (``last_activity``, ``execution_state``) without any event.
+Re-attaching is :mod:`kernelhub.server.reattach`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from kernelhub import paths
 from kernelhub.launchers.adopted import identify
 from kernelhub.manager import KernelManager
 from kernelhub.restarter import KernelEvent
-from kernelhub.server.hub import ServedKernel
+from kernelhub.server.served import ServedKernel
 from kernelhub.server.sessions import ChangeKind, Session, SessionStore
 from kernelhub.server.statedb import COLUMNS, JSON_COLUMNS, KernelRecord, open_db
 
