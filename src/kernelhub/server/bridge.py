@@ -24,15 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import cast
 
 import zmq
 
-from kernelhub.connection import Channel, ConnectionInfo
+from kernelhub.connection import ConnectionInfo
 from kernelhub.errors import RemoteProtocolError
-from kernelhub.protocol import DELIMITER, Header, Session, Signer
-from kernelhub.protocol._check import check_header
+from kernelhub.protocol import Header, Session
 from kernelhub.protocol._json import unpack
 from kernelhub.restarter import KernelEvent
 from kernelhub.server.wsconnection import (
@@ -43,13 +40,11 @@ from kernelhub.server.wsconnection import (
     Sockets,
     nudge,
 )
+from kernelhub.server.zmqwire import KernelWire
 
 __all__ = ["KernelBridge", "ServedKernelLike"]
 
 log = logging.getLogger("kernelhub.server")
-
-_BATCH = 64  # messages per wake-up, so one busy socket cannot starve the loop
-_POLLIN, _EVENTS, _NOBLOCK = zmq.POLLIN, zmq.EVENTS, zmq.NOBLOCK
 
 
 class KernelBridge:
@@ -60,15 +55,12 @@ class KernelBridge:
         self.id = kernel.id
         self.buffer_bytes = buffer_bytes
         info: ConnectionInfo = kernel.manager.connection_info  # type: ignore[attr-defined]
-        self.info = info
-        self.signer = Signer(info.key, info.signature_scheme)
+        #: The sockets, read in the loop (the DEALERs of :class:`Sockets` too).
+        self.wire = KernelWire(self.id, info)
         self.connections: list[Connection] = []
         self.parked: Sockets | None = None
         self.buffer: ReplayBuffer | None = None
         self.closed = False
-        self._loop = asyncio.get_running_loop()
-        self._ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
-        self._drains: dict[zmq.Socket[bytes], Callable[[], None]] = {}
         self._status_session = Session(b"", username="kernelhub")
         #: Set once the IOPub socket has received something: its subscription is in place.
         self.ready = asyncio.Event()
@@ -80,11 +72,12 @@ class KernelBridge:
         # nudge the kernel (kernel_info on control, whose busy/idle go to IOPub) until
         # something arrives, as jupyter_server does, so that no client's output is lost.
         self.ready.clear()
-        sock = self.open_socket("iopub", zmq.SUB, None, self._fanout)
+        sock = self.wire.open("iopub", zmq.SUB, None, self._fanout)
         if self._nudger is not None:
             self._nudger.cancel()
-        self._nudger = self._loop.create_task(
-            nudge(self._ctx, self.info, self.ready, self.id), name=f"kernelhub-nudge-{self.id}"
+        self._nudger = asyncio.get_running_loop().create_task(
+            nudge(self.wire.ctx, self.wire.info, self.ready, self.id),
+            name=f"kernelhub-nudge-{self.id}",
         )
         return sock
 
@@ -95,63 +88,6 @@ class KernelBridge:
         except asyncio.TimeoutError:
             return False
         return True
-
-    # -- sockets -----------------------------------------------------------------------------
-
-    def open_socket(
-        self,
-        channel: Channel,
-        kind: int,
-        identity: bytes | None,
-        route: Callable[[str, list[bytes], Header], None],
-    ) -> zmq.Socket[bytes]:
-        """A connected socket whose verified messages go to ``route(channel, parts, header)``."""
-        sock = self._ctx.socket(kind)
-        sock.linger = 0
-        sock.setsockopt(zmq.RECONNECT_IVL, 10)  # a restarting kernel rebinds within ms
-        sock.setsockopt(zmq.RECONNECT_IVL_MAX, 100)
-        if identity is not None:
-            sock.setsockopt(zmq.IDENTITY, identity)
-        if kind == zmq.SUB:
-            sock.setsockopt(zmq.SUBSCRIBE, b"")
-        if ":" in self.info.ip:
-            sock.setsockopt(zmq.IPV6, 1)
-        sock.connect(self.info.url(channel))
-        getsockopt = cast(Callable[[int], int], sock.getsockopt)
-        recv, verify = sock.recv_multipart, self.signer.verify
-
-        def drain() -> None:
-            for _ in range(_BATCH):
-                if self.closed or sock.closed or not getsockopt(_EVENTS) & _POLLIN:
-                    return
-                frames = recv(_NOBLOCK)
-                try:
-                    split = frames.index(DELIMITER)
-                    sig, *parts = frames[split + 1 :]
-                    if len(parts) < 4 or (self.signer.enabled and not verify(sig, *parts[:4])):
-                        raise RemoteProtocolError("bad signature or too few frames")
-                    header = check_header(unpack(parts[0], "header"))
-                    route(channel, parts, header)
-                except (ValueError, RemoteProtocolError) as exc:
-                    log.warning("kernel %s: dropped a bad %s message: %s", self.id, channel, exc)
-            self._loop.call_soon(drain)  # more may be queued; the edge will not say so again
-
-        self._drains[sock] = drain
-        self._loop.add_reader(sock.FD, drain)
-        self._loop.call_soon(drain)
-        return sock
-
-    def kick(self, sock: zmq.Socket[bytes]) -> None:
-        """Drain ``sock`` soon if it has input (after a send consumed the FD's edge)."""
-        drain = self._drains.get(sock)
-        if drain is not None and cast(int, sock.getsockopt(_EVENTS)) & _POLLIN:
-            self._loop.call_soon(drain)
-
-    def close_socket(self, sock: zmq.Socket[bytes]) -> None:
-        """Stop reading ``sock`` and close it."""
-        if self._drains.pop(sock, None) is not None:
-            self._loop.remove_reader(sock.FD)
-        sock.close(linger=0)
 
     # -- traffic -----------------------------------------------------------------------------
 
@@ -254,20 +190,20 @@ class KernelBridge:
             self.status("dead", event.reason)
         elif event.kind in ("started", "restarted"):
             info = getattr(self.kernel.manager, "connection_info", None)
-            if info is not None and info != self.info:
+            if info is not None and info != self.wire.info:
                 self._rewire(info)
 
     def _rewire(self, info: ConnectionInfo) -> None:
         # The kernel came back on other ports: new IOPub socket; clients are closed with
         # 1012 (service restart) and reconnect, as JupyterLab does after a restart anyway.
         log.info("kernel %s: new ports after a restart; clients reconnect", self.id)
-        self.info, self.signer = info, Signer(info.key, info.signature_scheme)
+        self.wire.rewire(info)
         for conn in list(self.connections):
             conn.close(1012, "the kernel restarted on new ports")
         if self.parked is not None:
             self.parked.close()
         self.parked = self.buffer = None
-        self.close_socket(self.iopub)
+        self.wire.close(self.iopub)
         self.iopub = self._open_iopub()
 
     async def aclose(self) -> None:
@@ -282,7 +218,7 @@ class KernelBridge:
         """Close every client (with ``code``) and every socket, at once."""
         if self.closed:
             return
-        self.closed = True
+        self.closed = self.wire.closed = True
         if self._nudger is not None:
             self._nudger.cancel()
         for conn in list(self.connections):
@@ -293,4 +229,4 @@ class KernelBridge:
         if self.parked is not None:
             self.parked.close()
         self.parked = self.buffer = None
-        self.close_socket(self.iopub)
+        self.wire.close(self.iopub)

@@ -83,7 +83,7 @@ class Sockets:
         # an execute_request came from.
         identity = f"{session_id}-{uuid.uuid4().hex[:8]}".encode()
         self.sockets = {
-            ch: bridge.open_socket(ch, zmq.DEALER, identity, self._route)
+            ch: bridge.wire.open(ch, zmq.DEALER, identity, self._route)
             for ch in ("stdin", "shell", "control")  # stdin first: ready before any request
         }
         self.bridge = bridge
@@ -96,7 +96,7 @@ class Sockets:
 
     def close(self) -> None:
         for sock in self.sockets.values():
-            self.bridge.close_socket(sock)
+            self.bridge.wire.close(sock)
         self.sockets.clear()
 
 
@@ -146,7 +146,7 @@ class Connection:
         """Sign a browser message with the kernel's key and send it on its channel."""
         self.bridge.kernel.touch()
         header, parent, metadata, content, *buffers = msg.parts
-        signature = self.bridge.signer.sign(header, parent, metadata, content)
+        signature = self.bridge.wire.signer.sign(header, parent, metadata, content)
         sock = self.sockets.sockets.get(msg.channel)
         if sock is None:
             return
@@ -158,7 +158,7 @@ class Connection:
             log.warning("kernel %s: %s queue full; dropped a message", self.bridge.id, msg.channel)
             return
         # Sending can consume the FD's edge for a reply that arrived meanwhile.
-        self.bridge.kick(sock)
+        self.bridge.wire.kick(sock)
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         """Ask the writer to close the WebSocket with ``code``."""
