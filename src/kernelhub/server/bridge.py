@@ -11,7 +11,10 @@ When the last client of a kernel disconnects, its sockets are kept and what the 
 (IOPub, and replies to that client) is buffered, bounded by ``buffer_bytes`` (oldest dropped
 first, counted); a client that connects with the same ``session_id`` gets the sockets back and
 the buffer replayed, as in jupyter_server. Any other client discards it: replaying one
-session's replies to another would hand it replies to requests it never sent.
+session's replies to another would hand it replies to requests it never sent. A client that
+connects with the ``session_id`` of a connection still open (a stale one: the client lost it
+and came back) takes its sockets over, and the stale connection is closed, as Jupyter Server
+replaces a stale connection.
 
 Deaths and restarts reach clients as IOPub ``status`` messages of the server's own (empty
 parent header, the reason in ``content["reason"]``), as jupyter_server sends them:
@@ -113,7 +116,18 @@ class KernelBridge:
             self.buffer.add(channel, parts, header)
 
     def attach(self, session_id: str, *, v1: bool) -> Connection:
-        """A new client: reuse the parked sockets of its session (and replay), or fresh ones."""
+        """A new client: take over the sockets of its session's stale connection, or reuse
+        its parked sockets (and replay), or open fresh ones."""
+        stale = next((c for c in self.connections if c.sockets.session_id == session_id), None)
+        if stale is not None:
+            log.info(
+                "kernel %s: session %s is back; its stale connection closed", self.id, session_id
+            )
+            self.connections.remove(stale)
+            stale.close(1000, "replaced by a newer connection of the same session")
+            conn = Connection(self, stale.sockets, v1)
+            stale.sockets.owner = conn
+            return self._add(conn)
         parked, buffer = self.parked, self.buffer
         self.parked = self.buffer = None
         if parked is not None and parked.session_id == session_id:
@@ -142,6 +156,9 @@ class KernelBridge:
                 )
             for channel, parts, header in buffer.items:
                 conn.deliver(channel, parts, header, {})
+        return self._add(conn)
+
+    def _add(self, conn: Connection) -> Connection:
         self.connections.append(conn)
         self.kernel.connections = len(self.connections)
         return conn

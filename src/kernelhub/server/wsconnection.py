@@ -143,7 +143,10 @@ class Connection:
         return out
 
     def send(self, msg: Incoming) -> None:
-        """Sign a browser message with the kernel's key and send it on its channel."""
+        """Sign a browser message with the kernel's key and send it on its channel (not once
+        the connection is closing: its sockets may belong to a newer connection by then)."""
+        if self.close_code is not None:
+            return
         self.bridge.kernel.touch()
         header, parent, metadata, content, *buffers = msg.parts
         signature = self.bridge.wire.signer.sign(header, parent, metadata, content)
