@@ -83,8 +83,12 @@ async def test_restart_on_request_keeps_the_socket() -> None:
 
 
 async def test_the_first_websocket_attaches_the_bridge() -> None:
-    """``kernelhub serve`` may not register the attachment up front: the endpoint adds it."""
+    """A hub without the channels attachment (create_app adds it; an app made without the
+    services does not): the endpoint adds it."""
     async with live_server(attach=False) as live:
+        live.hub.attachments[:] = [
+            a for a in live.hub.attachments if not isinstance(a, ChannelsAttachment)
+        ]
         kernel = await live.hub.start_kernel("wstest-py")
         async with ws_client(live.url(kernel.id), v1=True) as client:
             # The handshake waited for the new bridge's IOPub: the first output arrives.

@@ -97,17 +97,19 @@ class KernelBridge:
     def _fanout(self, channel: str, parts: list[bytes], header: Header) -> None:
         if not self.ready.is_set():
             self.ready.set()
-        self._broadcast(channel, parts, header)
-
-    def _broadcast(self, channel: str, parts: list[bytes], header: Header) -> None:
-        self.kernel.touch()
-        if header.get("msg_type") == "status":
+        # Once dead, only the hub changes the state (restart): a status the kernel published
+        # before dying may be read after its death was seen.
+        if header.get("msg_type") == "status" and self.kernel.execution_state != "dead":
             try:
                 state = unpack(parts[3], "content").get("execution_state")
             except RemoteProtocolError:
                 state = None
             if isinstance(state, str):
                 self.kernel.execution_state = state
+        self._broadcast(channel, parts, header)
+
+    def _broadcast(self, channel: str, parts: list[bytes], header: Header) -> None:
+        self.kernel.touch()
         if self.connections:
             cache: dict[bool, Frame] = {}
             for conn in self.connections:

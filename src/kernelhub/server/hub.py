@@ -9,8 +9,9 @@ a failing attachment is logged and the others still hear about the event. The mo
 start request live in :mod:`kernelhub.server.served`; both modules' names are re-exported here.
 
 ``execution_state`` and ``last_activity`` beyond start, restart and death come from IOPub,
-which the hub does not read: whoever does (the WebSocket bridge) sets ``execution_state`` and
-calls :meth:`ServedKernel.touch`. ``connections`` is kept by the bridge as well.
+which the hub does not read: whoever does (the WebSocket bridge, attached to every kernel from
+its start by :mod:`kernelhub.server.services`) sets ``execution_state`` and calls
+:meth:`ServedKernel.touch`. ``connections`` is kept by the bridge as well.
 
 A pool serves starts through :attr:`KernelHub.starter`: ``async def starter(request:
 StartRequest) -> KernelManager | None``, called with the resolved request; it returns a
