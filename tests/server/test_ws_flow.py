@@ -1,18 +1,25 @@
 """Flow through the channels WebSocket with real kernels: a session that comes back while its
-old connection is stale, and the state of a kernel that no WebSocket has ever watched. One
-server serves the module, a fresh kernel each test."""
+old connection is stale, a flood of output to a client that reads slowly, and the state of a
+kernel that no WebSocket has ever watched. One server serves the module, a fresh kernel each
+test."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 
+from kernelhub.protocol import Header
+from kernelhub.server import wsconnection
 from kernelhub.server.channels import ChannelsAttachment
 from kernelhub.server.hub import ServedKernel
+from kernelhub.server.wsconnection import Connection
 from tests.server.ws_fixtures import (
     WAIT,
     LiveServer,
@@ -25,6 +32,12 @@ from tests.server.ws_fixtures import (
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+_DROP_OVER = 64 * 1024
+# Flushed every 100 lines: 2,000 stream messages (one per 0.2 s, unflushed, would be a few).
+_FLOOD = (
+    "import sys\nfor i in range(200000):\n    print(i)\n    if i % 100 == 99: sys.stdout.flush()\n"
+)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -66,6 +79,73 @@ async def test_a_session_that_comes_back_replaces_its_stale_connection(
             assert stream_text(outputs) == "fresh\n"
             assert kernel.model()["connections"] == 1
     assert kernel.connections == 0
+
+
+def _slow_socket(port: int) -> socket.socket:
+    """A client TCP socket with a tiny receive window, so that the server's send blocks."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    return sock
+
+
+@pytest.fixture
+def watched(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A low drop threshold, and what each connection queues: the most bytes waiting at
+    once, the largest frame, and an event per message id set when its idle status is queued."""
+    monkeypatch.setattr(wsconnection, "DROP_OVER", _DROP_OVER)
+    seen: dict[str, Any] = {"peak": 0, "largest": 0, "idle": {}}
+    deliver, queue = Connection.deliver, Connection._queue
+
+    def spy_queue(self: Connection, frame: wsconnection.Frame) -> None:
+        queue(self, frame)
+        seen["peak"] = max(seen["peak"], self.pending)
+        seen["largest"] = max(seen["largest"], len(frame))
+
+    def spy_deliver(
+        self: Connection, channel: str, parts: list[bytes], header: Header, cache: Any
+    ) -> None:
+        deliver(self, channel, parts, header, cache)
+        if header.get("msg_type") == "status" and b'"idle"' in parts[3]:
+            parent = json.loads(parts[1]).get("msg_id")
+            seen["idle"].setdefault(parent, asyncio.Event()).set()
+
+    monkeypatch.setattr(Connection, "_queue", spy_queue)
+    monkeypatch.setattr(Connection, "deliver", spy_deliver)
+    return seen
+
+
+async def test_a_flood_to_a_slow_client_is_dropped_with_a_notice(
+    live: LiveServer, kernel: ServedKernel, watched: dict[str, Any]
+) -> None:
+    sock = _slow_socket(live.port)
+    async with ws_client(live.url(kernel.id), sock=sock, max_queue=1) as client:
+        # ...and the server's side a small send buffer (else Linux grows it to megabytes).
+        [server_side] = live.server_sockets()
+        server_side.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        msg_id = await client.send("shell", "execute_request", {"code": _FLOOD})
+        idle = watched["idle"].setdefault(msg_id, asyncio.Event())
+        # The client reads nothing until the flood is over and queued on the server's side.
+        await asyncio.wait_for(idle.wait(), WAIT)
+        # Megabytes of output, never more queued than the threshold and a few frames more.
+        assert watched["peak"] <= _DROP_OVER + 8 * watched["largest"]
+        [conn] = _bridges(live).bridges[kernel.id].connections
+        assert conn.dropped > 0
+        assert conn.dropped_bytes > 1024 * 1024
+        # Statuses are never dropped: the client sees the cell end; nor are replies.
+        await client.wait_for(
+            lambda m: parent_id(m) == msg_id and m["content"].get("execution_state") == "idle"
+        )
+        reply = await client.reply(msg_id)
+        outputs = [m for m in client.received if parent_id(m) == msg_id]
+    assert reply["content"]["status"] == "ok"
+    assert outputs[0]["content"]["execution_state"] == "busy"
+    notices = [m for m in outputs if "output dropped" in m["content"].get("text", "")]
+    assert notices
+    assert {m["content"]["name"] for m in notices} == {"stderr"}
+    numbers = [int(n) for n in stream_text(outputs).split()]
+    assert numbers == sorted(set(numbers))  # in order, none twice...
+    assert 0 < len(numbers) < 200000  # ...and some dropped
 
 
 async def test_a_kernel_nobody_watches_keeps_its_state(

@@ -140,6 +140,12 @@ async def test_replay_is_bounded_oldest_dropped(
     assert numbers[-1] == 39  # the newest output is kept...
     assert numbers[0] > 0  # ...the oldest was dropped
     assert any("buffered messages dropped" in r.message for r in caplog.records)
+    # ...and the client is told so, first, in the output of the execution that lost some.
+    told = again.received[0]
+    assert told["header"]["msg_type"] == "stream"
+    assert told["content"]["name"] == "stderr"
+    assert "were dropped" in told["content"]["text"]
+    assert parent_id(told) == msg_id
 
 
 def test_replay_buffer_keeps_the_newest_within_its_limit() -> None:

@@ -9,12 +9,12 @@ messages are signed with the kernel's key, which browsers never see.
 
 When the last client of a kernel disconnects, its sockets are kept and what the kernel says
 (IOPub, and replies to that client) is buffered, bounded by ``buffer_bytes`` (oldest dropped
-first, counted); a client that connects with the same ``session_id`` gets the sockets back and
-the buffer replayed, as in jupyter_server. Any other client discards it: replaying one
-session's replies to another would hand it replies to requests it never sent. A client that
-connects with the ``session_id`` of a connection still open (a stale one: the client lost it
-and came back) takes its sockets over, and the stale connection is closed, as Jupyter Server
-replaces a stale connection.
+first, counted, and the returning client told with a ``stream`` notice); a client that
+connects with the same ``session_id`` gets the sockets back and the buffer replayed, as in
+jupyter_server. Any other client discards it: replaying one session's replies to another would
+hand it replies to requests it never sent. A client that connects with the ``session_id`` of a
+connection still open (a stale one: the client lost it and came back) takes its sockets over,
+and the stale connection is closed, as Jupyter Server replaces a stale connection.
 
 Deaths and restarts reach clients as IOPub ``status`` messages of the server's own (empty
 parent header, the reason in ``content["reason"]``), as jupyter_server sends them:
@@ -156,6 +156,12 @@ class KernelBridge:
                     buffer.dropped,
                     buffer.limit,
                 )
+                conn.tell(
+                    f"[kernelhub: {buffer.dropped} messages the kernel sent while this session "
+                    f"was disconnected were dropped (only the last {buffer.limit} bytes are "
+                    "kept); output is missing here]",
+                    buffer.dropped_parent,
+                )
             for channel, parts, header in buffer.items:
                 conn.deliver(channel, parts, header, {})
         return self._add(conn)
@@ -171,6 +177,13 @@ class KernelBridge:
             return
         self.connections.remove(conn)
         self.kernel.connections = len(self.connections)
+        if conn.dropped:
+            log.info(
+                "kernel %s: %d output messages (%d bytes) were dropped for a slow client",
+                self.id,
+                conn.dropped,
+                conn.dropped_bytes,
+            )
         conn.sockets.owner = None
         if self.connections or self.closed or self.buffer_bytes <= 0:
             conn.sockets.close()

@@ -1,6 +1,19 @@
 """One WebSocket client's share of a kernel bridge: its outbox, its DEALER sockets, the buffer
 that keeps a disconnected session's output for its return, what the bridge needs of a served
-kernel, and the nudge that proves a new IOPub subscription."""
+kernel, and the nudge that proves a new IOPub subscription.
+
+Memory per client is bounded whatever the kernel prints. The writer takes frames in batches of
+at most ``_BATCH_BYTES`` and the ASGI server's ``send`` waits while the socket cannot take
+more (uvicorn's websockets-sansio does; wsproto does not), so a slow reader's frames wait in
+its outbox. Output (IOPub ``stream``, ``display_data``, ``update_display_data``) that
+arrives while more than :data:`DROP_OVER` bytes wait there is dropped until the client has
+taken half of them, and the client is told where by a ``stream`` message on stderr of our own
+(the parent header of the first message dropped, so it shows in that cell's output), as
+Jupyter Server's rate limit does. Every other message is queued: a reply, a status or a comm
+message dropped would break the client. A client that still lets :data:`OUTBOX_LIMIT` bytes
+pile up is closed (1013). The replay buffer is bounded on its own (oldest dropped), and a
+returning client is told what it missed in the same way.
+"""
 
 from __future__ import annotations
 
@@ -21,19 +34,26 @@ if TYPE_CHECKING:
     from kernelhub.server.bridge import KernelBridge
 
 __all__ = [
+    "DROP_OVER",
     "OUTBOX_LIMIT",
     "Connection",
     "Frame",
     "ReplayBuffer",
     "ServedKernelLike",
     "Sockets",
+    "notice",
     "nudge",
 ]
 
 log = logging.getLogger("kernelhub.server")
 
 #: A client that lets this much pile up unsent is closed (1013: try again later).
-OUTBOX_LIMIT = 256 * 1024 * 1024
+OUTBOX_LIMIT = 64 * 1024 * 1024
+#: Output arriving while this much waits unsent for a client is dropped (see the docstring).
+DROP_OVER = 4 * 1024 * 1024
+_DROPPABLE = frozenset({"stream", "display_data", "update_display_data"})
+_BATCH_BYTES = 1024 * 1024
+_NOTICE_SESSION = Session(b"", username="kernelhub")
 #: An encoded WebSocket frame: text (JSON framing) or binary.
 Frame = str | bytes
 _NOBLOCK = zmq.NOBLOCK
@@ -62,6 +82,8 @@ class ReplayBuffer:
         self.items: collections.deque[tuple[str, list[bytes], Header]] = collections.deque()
         self.size = 0
         self.dropped = 0
+        #: The parent header (raw JSON) of the newest message dropped.
+        self.dropped_parent = b"{}"
 
     def add(self, channel: str, parts: list[bytes], header: Header) -> None:
         """Keep one message, dropping the oldest ones while over the limit."""
@@ -71,6 +93,7 @@ class ReplayBuffer:
             _, old, _ = self.items.popleft()
             self.size -= sum(map(len, old))
             self.dropped += 1
+            self.dropped_parent = old[1]
 
 
 class Sockets:
@@ -112,6 +135,9 @@ class Connection:
         self.wakeup = asyncio.Event()
         self.close_code: int | None = None
         self.close_reason = ""
+        self.dropping = False  # in a gap of dropped output (see the module docstring)
+        self.dropped = 0  # output messages dropped so far
+        self.dropped_bytes = 0
 
     def deliver(
         self, channel: str, parts: list[bytes], header: Header, cache: dict[bool, Frame]
@@ -119,16 +145,44 @@ class Connection:
         """Queue a kernel message for the client (``cache`` shares encodings across clients)."""
         if self.close_code is not None:
             return
+        if channel == "iopub" and header.get("msg_type") in _DROPPABLE and self._full(parts):
+            return
         frame = cache.get(self.v1)
         if frame is None:
             frame = encode_v1(channel, parts) if self.v1 else encode_json(channel, parts, header)
             cache[self.v1] = frame
+        self._queue(frame)
+        if self.pending > OUTBOX_LIMIT and len(self.outbox) > 1:
+            log.warning("kernel %s: closing a client that reads too slowly", self.bridge.id)
+            self.close(1013, "the client reads too slowly")
+
+    def _queue(self, frame: Frame) -> None:
         self.outbox.append(frame)
         self.pending += len(frame)
         self.wakeup.set()
-        if self.pending > OUTBOX_LIMIT:
-            log.warning("kernel %s: closing a client that reads too slowly", self.bridge.id)
-            self.close(1013, "the client reads too slowly")
+
+    def _full(self, parts: list[bytes]) -> bool:
+        """Whether to drop this output message (counted); the first of a gap queues a notice."""
+        if self.dropping and self.pending <= DROP_OVER // 2:
+            self.dropping = False
+        elif not self.dropping and self.pending > DROP_OVER:
+            self.dropping = True
+            if not self.dropped:
+                log.warning("kernel %s: a client reads too slowly; output dropped", self.bridge.id)
+            self.tell(
+                "[kernelhub: output dropped here: this client could not keep up with the "
+                "kernel's output]",
+                parts[1],
+            )
+        if self.dropping:
+            self.dropped += 1
+            self.dropped_bytes += sum(map(len, parts))
+        return self.dropping
+
+    def tell(self, text: str, parent: bytes) -> None:
+        """Queue a ``stream`` message to stderr of our own with the raw ``parent`` header."""
+        parts, header = notice(text, parent)
+        self._queue(encode_v1("iopub", parts) if self.v1 else encode_json("iopub", parts, header))
 
     async def frames(self) -> list[Frame] | None:
         """Wait for frames to send; ``None`` once the connection is to be closed."""
@@ -137,9 +191,13 @@ class Connection:
                 return None
             self.wakeup.clear()
             await self.wakeup.wait()
-        out = list(self.outbox)
-        self.outbox.clear()
-        self.pending = 0
+        out: list[Frame] = []
+        size = 0
+        while self.outbox and size < _BATCH_BYTES:
+            frame = self.outbox.popleft()
+            out.append(frame)
+            size += len(frame)
+        self.pending -= size
         return out
 
     def send(self, msg: Incoming) -> None:
@@ -168,6 +226,15 @@ class Connection:
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
         self.wakeup.set()
+
+
+def notice(text: str, parent: bytes) -> tuple[list[bytes], Header]:
+    """A ``stream`` message to stderr from kernelhub itself, whose parent header is the raw
+    JSON ``parent``: its four parts (unsigned: clients never see a signature) and header."""
+    msg = _NOTICE_SESSION.message("stream", {"name": "stderr", "text": f"\n{text}\n"})
+    parts = _NOTICE_SESSION.serialize(msg)[2:]
+    parts[1] = parent
+    return parts, msg.header
 
 
 async def nudge(
