@@ -94,6 +94,11 @@ def test_a_stopped_server_leaves_kernels_running_for_the_next(
     second = serve(state, root)
     assert [k["id"] for k in second.client.get("/api/kernels").json()] == [kernel_id]
     assert run_code(runtime, kernel_id, "print(y)") == "kept\n"
+    # Logged once each, for what happened: started by the first, re-attached by the second.
+    second.wait_log(f"kernel {kernel_id} re-attached")
+    assert first.log_text().count(f"kernel {kernel_id} started (python3, pid ") == 1
+    assert second.log_text().count(f"kernel {kernel_id} re-attached (python3, pid ") == 1
+    assert f"kernel {kernel_id} started" not in second.log_text()
 
 
 def test_a_kernel_that_died_while_no_server_ran_is_cleaned_up(

@@ -162,17 +162,17 @@ class KernelHub:
         kernel = ServedKernel(manager.kernel_id, request.name, kernel_type, manager, request.cwd)
         kernel.execution_state = "idle"
         await self.adopt(kernel)
+        log.info("kernel %s started (%s, pid %s)", kernel.id, kernel.name, manager.pid)
         return kernel
 
     async def adopt(self, kernel: ServedKernel) -> None:
         """Register a running kernel (a fresh one, or one re-attached after a restart of the
-        server) and tell every attachment."""
+        server) and tell every attachment. The caller logs how the kernel came."""
         self._check_open()
         self._kernels[kernel.id] = kernel
         self._unsubscribe[kernel.id] = kernel.manager.on_event(
             lambda event: self._on_event(kernel, event)
         )
-        log.info("kernel %s started (%s, pid %s)", kernel.id, kernel.name, kernel.manager.pid)
         await self._attachments.started(kernel)
 
     def _on_event(self, kernel: ServedKernel, event: KernelEvent) -> None:

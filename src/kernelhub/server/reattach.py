@@ -112,7 +112,13 @@ async def _one(hub: KernelHub, store: StateStore, record: KernelRecord) -> Serve
         execution_state=await _execution_state(manager.client()),
     )
     await hub.adopt(kernel)
-    log.info("kernel %s re-attached (pid %d, %s)", kernel.id, record.pid, kernel.execution_state)
+    log.info(
+        "kernel %s re-attached (%s, pid %d, %s)",
+        kernel.id,
+        kernel.name,
+        record.pid,
+        kernel.execution_state,
+    )
     return kernel
 
 
