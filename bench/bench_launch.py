@@ -16,6 +16,7 @@ Both sides start the same command from the same kernelspec, interleaved run by r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import math
@@ -25,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +132,88 @@ class Ours:
                 return sum(sum(p.cpu_times()[:2]) for p in procs)
 
         return self.loop.run_until_complete(go())
+
+
+class Bare:
+    """No manager at all: the floor both managers stand on.
+
+    The kernel process is started by hand on ports picked just before, a bare DEALER (with
+    jupyter_client's ``Session`` for signing) sends one ``kernel_info_request`` at once and
+    the time to the reply is the kernel's own start-up. For shutdown, the time from sending
+    ``shutdown_request`` on control to the process's exit is the kernel's own way out.
+    """
+
+    def _start(self) -> tuple[subprocess.Popen[bytes], Any, Any, dict[str, Any], float]:
+        import zmq
+        from jupyter_client.connect import write_connection_file
+        from jupyter_client.session import Session
+
+        runtime = os.environ["JUPYTER_RUNTIME_DIR"]
+        os.makedirs(runtime, exist_ok=True)
+        path, info = write_connection_file(
+            os.path.join(runtime, f"bare-{os.getpid()}-{time.monotonic_ns()}.json"),
+            key=os.urandom(16).hex().encode(),
+        )
+        session = Session(key=info["key"].encode())
+        context = zmq.Context.instance()
+        shell = context.socket(zmq.DEALER)
+        shell.setsockopt(zmq.RECONNECT_IVL, 10)
+        shell.connect(f"tcp://127.0.0.1:{info['shell_port']}")
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ipykernel_launcher", "-f", path],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        session.send(shell, "kernel_info_request", {})
+        if not shell.poll(60_000):
+            proc.kill()
+            raise TimeoutError("bare kernel never answered kernel_info_request")
+        session.recv(shell)
+        elapsed = (time.perf_counter() - t0) * 1000
+        info["path"] = path
+        return proc, session, shell, info, elapsed
+
+    def _end(self, proc: subprocess.Popen[bytes], shell: Any, info: dict[str, Any]) -> None:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(60)
+        shell.close(linger=0)
+        with contextlib.suppress(OSError):
+            os.remove(info["path"])
+
+    def launch(self) -> float:
+        proc, _, shell, info, elapsed = self._start()
+        self._end(proc, shell, info)
+        return elapsed
+
+    def shutdown(self) -> float:
+        import zmq
+
+        proc, session, shell, info, _ = self._start()
+        control = zmq.Context.instance().socket(zmq.DEALER)
+        control.connect(f"tcp://127.0.0.1:{info['control_port']}")
+        t0 = time.perf_counter()
+        session.send(control, "shutdown_request", {"restart": False})
+        proc.wait(60)
+        elapsed = (time.perf_counter() - t0) * 1000
+        control.close(linger=0)
+        self._end(proc, shell, info)
+        return elapsed
+
+
+def _with_floor(
+    measure: Callable[[], float], floor: Callable[[], float], into: list[float]
+) -> Callable[[], float]:
+    """``measure``, also running ``floor`` once after it (so the floor is interleaved too)."""
+
+    def both() -> float:
+        value = measure()
+        into.append(floor())
+        return value
+
+    return both
 
 
 class Theirs:
@@ -250,13 +335,37 @@ def _memory(which: str, base: int, extra: int) -> float:
 def run(quick: bool) -> list[Result]:
     """Every case; ``quick`` runs each a few times only (a smoke test, not figures)."""
     _isolate()
-    ours, theirs = Ours(), Theirs()
+    ours, theirs, bare = Ours(), Theirs(), Bare()
     runs = 3 if quick else 20
     n = 4 if quick else 30
     many_runs = 1 if quick else 5
+    start_floor: list[float] = []
+    exit_floor: list[float] = []
+    launch = compare(
+        "launch -> ready",
+        _with_floor(ours.launch, bare.launch, start_floor),
+        theirs.launch,
+        runs=runs,
+        target=0.65,
+    )
+    stop = compare(
+        "graceful shutdown",
+        _with_floor(ours.shutdown, bare.shutdown, exit_floor),
+        theirs.shutdown,
+        runs=runs,
+        target=0.25,
+    )
     results = [
-        compare("launch -> ready", ours.launch, theirs.launch, runs=runs, target=0.65),
-        compare("graceful shutdown", ours.shutdown, theirs.shutdown, runs=runs, target=0.25),
+        replace(
+            launch,
+            note=f"floor (bare Popen -> first reply, no manager) "
+            f"{statistics.median(start_floor):.0f} ms",
+        ),
+        replace(
+            stop,
+            note=f"floor (bare shutdown_request -> process exit) "
+            f"{statistics.median(exit_floor):.0f} ms",
+        ),
     ]
     cpu = statistics.median(ours.startup_cpu() for _ in range(3 if quick else 7))
     floor = n * cpu / (os.cpu_count() or 1)
