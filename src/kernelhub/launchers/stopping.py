@@ -1,4 +1,13 @@
-"""Stopping a kernel: ask, then SIGTERM, then SIGKILL, each wait ending when the process does."""
+"""Stopping a kernel: ask, then SIGTERM, then SIGKILL, each wait ending when the process does.
+
+A graceful stop takes as long as the kernel needs to exit after it has agreed to: ipykernel
+7 replies to ``shutdown_request`` within ~6 ms and exits 150-200 ms later (IPython's atexit
+work, ~45 ms including a full ``gc.collect()``, then the interpreter's finalisation of ~1M
+objects). A SIGTERM after the reply would end it in ~18 ms, but ipykernel has no SIGTERM
+handler: the user's atexit handlers, unflushed files and the history session would be lost.
+So the grace period is the kernel's; we only make sure to notice its exit the instant it
+happens (pidfd, no polling).
+"""
 
 from __future__ import annotations
 
