@@ -9,126 +9,33 @@
   background; Jupyter Server answers after the process is gone. So the time from the DELETE
   until the process has exited is reported as well, for both, to keep the comparison honest.
 
-Both servers run with isolated ``JUPYTER_*`` directories and a known token, on 127.0.0.1.
+Both servers are started by :func:`bench_ws.server_pair` (isolated ``JUPYTER_*`` directories
+and ``HOME``, a known token, 127.0.0.1).
 """
 
 from __future__ import annotations
 
-import http.client
+import dataclasses
 import json
 import os
 import re
 import select
 import shutil
-import signal
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from _harness import Result, compare
+from bench_ws import TOKEN, Server, server_pair
 
 TITLE = "server: REST (issue 5)"
-TOKEN = "bench-token-0123456789abcdef"
-BIN = Path(sys.executable).parent
-
-
-@dataclass
-class Server:
-    """A running server: its port, process and runtime dir."""
-
-    name: str
-    port: int
-    proc: subprocess.Popen[str]
-
-    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            headers = {"Authorization": f"token {TOKEN}"}
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
-
-
-def _isolated_env(root: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("data", "config", "runtime", "path", "home"):
-        (root / name).mkdir()
-    env.update(
-        HOME=str(root / "home"),
-        JUPYTER_DATA_DIR=str(root / "data"),
-        JUPYTER_CONFIG_DIR=str(root / "config"),
-        JUPYTER_RUNTIME_DIR=str(root / "runtime"),
-        JUPYTER_PATH=str(root / "path"),
-        IPYTHONDIR=str(root / "home" / ".ipython"),
-    )
-    return env
-
-
-def _wait_for_url(proc: subprocess.Popen[str], stream: str) -> int:
-    """The port in the first ``http://127.0.0.1:PORT/`` line of the given stream."""
-    pipe = proc.stdout if stream == "stdout" else proc.stderr
-    assert pipe is not None
-    for line in pipe:
-        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        if found:
-            # Keep the pipe drained so that the server never blocks on its log.
-            threading.Thread(target=pipe.read, daemon=True).start()
-            return int(found[1])
-    raise RuntimeError(f"server exited: {proc.wait()}")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def servers(root: Path) -> Iterator[tuple[Server, Server]]:
-    """kernelhub serve and jupyter server, on free ports, same directories."""
-    env = _isolated_env(root)
-    work = root / "work"
-    work.mkdir()
-    ours_cmd = [str(BIN / "kernelhub"), "serve", "--port", "0", "--token", TOKEN]
-    ours_cmd += ["--shutdown-kernels-on-exit", "--log-level", "WARNING"]
-    theirs_cmd = [
-        sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
-        f"--port={_free_port()}",
-        "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={work}",
-    ]  # fmt: skip
-    procs = []
-    try:
-        pipe = subprocess.PIPE
-        ours = subprocess.Popen(ours_cmd, env=env, cwd=work, stdout=pipe, stderr=pipe, text=True)
-        procs.append(ours)
-        theirs = subprocess.Popen(
-            theirs_cmd, env=env, cwd=work, stdout=pipe, stderr=pipe, text=True
-        )
-        procs.append(theirs)
-        yield (
-            Server("kernelhub", _wait_for_url(ours, "stdout"), ours),
-            Server("jupyter_server", _wait_for_url(theirs, "stderr"), theirs),
-        )
-    finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
 
 
 # -- throughput ---------------------------------------------------------------------------
@@ -184,7 +91,7 @@ def _throughput(server: Server, seconds: float) -> Callable[[], float]:
 # -- DELETE ---------------------------------------------------------------------------------
 
 
-def _kernel_pid(runtime: Path, kernel_id: str) -> int:
+def _kernel_pid(kernel_id: str) -> int:
     needle = f"kernel-{kernel_id}.json".encode()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -196,12 +103,12 @@ def _kernel_pid(runtime: Path, kernel_id: str) -> int:
     raise RuntimeError(f"no process for kernel {kernel_id}")
 
 
-def _delete(server: Server, runtime: Path, gone_ms: list[float]) -> Callable[[], float]:
+def _delete(server: Server, gone_ms: list[float]) -> Callable[[], float]:
     def once() -> float:
-        status, body = server.request("POST", "/api/kernels", json.dumps({"name": "python3"}))
+        status, body = server.request("POST", "/api/kernels", {"name": "python3"})
         assert status == 201, body
         kernel_id = json.loads(body)["id"]
-        pidfd = os.pidfd_open(_kernel_pid(runtime, kernel_id))
+        pidfd = os.pidfd_open(_kernel_pid(kernel_id))
         try:
             start = time.perf_counter()
             status, body = server.request("DELETE", f"/api/kernels/{kernel_id}")
@@ -221,9 +128,8 @@ def run(quick: bool) -> list[Result]:
     """Measure every case; ``quick`` runs each a few times only."""
     runs = 3 if quick else 7
     seconds = 1.0 if quick else 3.0
-    root = Path(tempfile.mkdtemp(prefix="kernelhub-bench-server-"))
-    try:
-        with servers(root) as (ours, theirs):
+    with tempfile.TemporaryDirectory(prefix="kernelhub-bench-server-") as tmp:
+        with server_pair(Path(tmp)) as (ours, theirs):
             for server in (ours, theirs):  # warm both: first listings, imports
                 for _ in range(3):
                     assert server.request("GET", "/api/kernelspecs")[0] == 200
@@ -240,39 +146,24 @@ def run(quick: bool) -> list[Result]:
                     + f" -c16 -d{seconds:g}s, 1 thread",
                 ),
             ]
-            runtime = root / "runtime"
             ours_gone: list[float] = []
             theirs_gone: list[float] = []
             deleted = compare(
                 "DELETE /api/kernels/{id} (ipykernel)",
-                _delete(ours, runtime, ours_gone),
-                _delete(theirs, runtime, theirs_gone),
+                _delete(ours, ours_gone),
+                _delete(theirs, theirs_gone),
                 runs=runs * 2 + 1,
                 target=0.3,
             )
-            import statistics
-
-            gone_ours = statistics.median(ours_gone)
-            gone_theirs = statistics.median(theirs_gone)
-            note = (
-                f"DELETE -> process exited: kernelhub {gone_ours:.0f} ms, "
-                f"jupyter_server {gone_theirs:.0f} ms (kernelhub answers at the kernel's "
-                "acknowledgement; the exit is supervised in the background)"
-            )
-            results.append(
-                Result(
-                    deleted.case,
-                    deleted.ours,
-                    deleted.theirs,
-                    "ms",
-                    deleted.runs,
-                    deleted.target,
-                    note=note,
-                )
-            )
-            results.append(
-                Result("DELETE -> kernel process gone", gone_ours, gone_theirs, "ms", deleted.runs)
-            )
-            return results
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+        gone_ours = statistics.median(ours_gone)
+        gone_theirs = statistics.median(theirs_gone)
+        note = (
+            f"DELETE -> process exited: kernelhub {gone_ours:.0f} ms, "
+            f"jupyter_server {gone_theirs:.0f} ms (kernelhub answers at the kernel's "
+            "acknowledgement; the exit is supervised in the background)"
+        )
+        results.append(dataclasses.replace(deleted, unit="ms", note=note))
+        results.append(
+            Result("DELETE -> kernel process gone", gone_ours, gone_theirs, "ms", deleted.runs)
+        )
+        return results

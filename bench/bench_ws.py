@@ -1,9 +1,11 @@
 """The kernel WebSocket: ``kernelhub serve`` against jupyter_server and the direct ZeroMQ floor.
 
 Both servers run as real processes in this run, on 127.0.0.1, with isolated Jupyter
-directories and the same ``python3`` kernelspec (ipykernel). The WebSocket client speaks the
-``v1.kernel.websocket.jupyter.org`` subprotocol (what JupyterLab negotiates) and sets
-TCP_NODELAY on its side, as browsers do, so that what is measured is the server.
+directories (and ``HOME``) and the same ``python3`` kernelspec (ipykernel); :func:`server_pair`
+is the one way the benchmarks start them (``bench_server`` and ``bench_pool`` too). The
+WebSocket client speaks the ``v1.kernel.websocket.jupyter.org`` subprotocol (what JupyterLab
+negotiates) and sets TCP_NODELAY on its side, as browsers do, so that what is measured is the
+server.
 
 - ``execute("1+1")`` round trip (send, then wait for the reply and IOPub idle): over
   kernelhub's WebSocket, over jupyter_server's, and with kernelhub's own ZeroMQ client on the
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import http.client
 import json
 import os
 import signal
@@ -50,10 +53,14 @@ def _free_port() -> int:
 
 
 def _env(root: Path) -> dict[str, str]:
+    # HOME too: kernelhub finds Python environments under it, which would lengthen its
+    # kernelspec listing on one machine and not another.
     dirs = {
+        "HOME": root / "home",
         "JUPYTER_DATA_DIR": root / "data",
         "JUPYTER_CONFIG_DIR": root / "config",
         "JUPYTER_RUNTIME_DIR": root / "runtime",
+        "JUPYTER_PATH": root / "path",
         "IPYTHONDIR": root / "ipython",
     }
     for d in dirs.values():
@@ -79,6 +86,17 @@ class Server:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     raise RuntimeError(f"{name} did not start") from None
                 time.sleep(0.05)
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        """One request over a fresh ``http.client`` connection: (status, body), any status."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            data = json.dumps(body) if body is not None else None
+            conn.request(method, path, body=data, headers={"Authorization": f"token {TOKEN}"})
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
 
     def rest(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
