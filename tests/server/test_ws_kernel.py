@@ -19,9 +19,12 @@ import pytest
 import pytest_asyncio
 from websockets.exceptions import InvalidStatus
 
+from kernelhub.protocol import Header
 from kernelhub.server.hub import ServedKernel
+from kernelhub.server.wsconnection import ReplayBuffer
 from tests.server.ws_fixtures import (
     TOKEN,
+    WAIT,
     LiveServer,
     isolated_env,
     live_server,
@@ -234,17 +237,31 @@ async def test_reconnect_replays_output(served: Served, tmp_path: Path) -> None:
     assert reply["content"]["status"] == "ok"
 
 
-async def test_another_session_gets_no_replay(served: Served, tmp_path: Path) -> None:
+async def test_another_session_gets_no_replay(
+    served: Served, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     trigger = tmp_path / "go"
     code = (
         "import os, time\n"
         f"while not os.path.exists({str(trigger)!r}): time.sleep(0.01)\n"
         "print('done: private')"
     )
+    buffered, msg_id = asyncio.Event(), ""
+    add = ReplayBuffer.add
+
+    def spy(self: ReplayBuffer, channel: str, parts: list[bytes], header: Header) -> None:
+        add(self, channel, parts, header)
+        if (json.loads(parts[1]) or {}).get("msg_id") == msg_id and b'"idle"' in parts[3]:
+            buffered.set()
+
+    monkeypatch.setattr(ReplayBuffer, "add", spy)
     async with ws_client(served.url(served.py, "first")) as client:
         msg_id = await client.send("shell", "execute_request", {"code": code})
         await client.wait_for(lambda m: m["header"]["msg_type"] == "execute_input")
     await trigger_and_wait(served.py, trigger, "done: private")
+    # All of it in the buffer (the bridge reads IOPub apart from that direct client): what
+    # the bridge read after the next client came would be live output, rightly shared.
+    await asyncio.wait_for(buffered.wait(), WAIT)
     async with ws_client(served.url(served.py, "second")) as other:
         reply, _ = await other.execute("'marker'")
         assert reply["content"]["status"] == "ok"
