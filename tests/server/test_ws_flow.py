@@ -180,6 +180,28 @@ async def test_a_kernel_nobody_watches_keeps_its_state(
     assert kernel.connections == 0
 
 
+async def test_a_kernel_info_answered_while_busy_leaves_it_busy(
+    live: LiveServer, kernel: ServedKernel, tmp_path: Path
+) -> None:
+    """ipykernel answers kernel_info on control while a cell runs, with a busy and an idle
+    of its own: the model stays busy (as in Jupyter Server)."""
+    trigger = tmp_path / "go"
+    async with ws_client(live.url(kernel.id)) as client:
+        running = await client.send("shell", "execute_request", {"code": wait_code(trigger, "1")})
+        await client.wait_for(lambda m: m["header"]["msg_type"] == "execute_input")
+        assert kernel.execution_state == "busy"
+        info = await client.send("control", "kernel_info_request")
+        await client.wait_for(
+            lambda m: parent_id(m) == info and m["content"].get("execution_state") == "idle"
+        )
+        assert kernel.execution_state == "busy"
+        await asyncio.to_thread(trigger.touch)
+        await client.wait_for(
+            lambda m: parent_id(m) == running and m["content"].get("execution_state") == "idle"
+        )
+        assert kernel.execution_state == "idle"
+
+
 async def test_a_status_read_after_a_death_does_not_revive_the_model(
     live: LiveServer, kernel: ServedKernel
 ) -> None:

@@ -4,8 +4,9 @@ One :class:`KernelBridge` per kernel holds one IOPub SUB socket whose messages g
 connected WebSocket; each WebSocket gets a :class:`Connection` with DEALER sockets of its own for
 shell, control and stdin, so that replies and input requests reach the client that asked. The
 bridge forwards raw frames: it verifies the kernel's signature but parses only headers (and the
-content of ``status`` messages, which drive the kernel model's ``execution_state``); browser
-messages are signed with the kernel's key, which browsers never see.
+parent header and content of ``status`` messages, which drive the kernel model's
+``execution_state``); browser messages are signed with the kernel's key, which browsers never
+see.
 
 When the last client of a kernel disconnects, its sockets are kept and what the kernel says
 (IOPub, and replies to that client) is buffered, bounded by ``buffer_bytes`` (oldest dropped
@@ -48,6 +49,18 @@ from kernelhub.server.zmqwire import KernelWire
 __all__ = ["KernelBridge", "ServedKernelLike"]
 
 log = logging.getLogger("kernelhub.server")
+
+#: Requests whose busy/idle do not change a kernel's ``execution_state`` (Jupyter Server's
+#: ``untracked_message_types`` that are requests).
+_UNTRACKED = frozenset(
+    {
+        "kernel_info_request",
+        "comm_info_request",
+        "shutdown_request",
+        "interrupt_request",
+        "debug_request",
+    }
+)
 
 
 class KernelBridge:
@@ -100,13 +113,22 @@ class KernelBridge:
         # Once dead, only the hub changes the state (restart): a status the kernel published
         # before dying may be read after its death was seen.
         if header.get("msg_type") == "status" and self.kernel.execution_state != "dead":
-            try:
-                state = unpack(parts[3], "content").get("execution_state")
-            except RemoteProtocolError:
-                state = None
-            if isinstance(state, str):
-                self.kernel.execution_state = state
+            self._track(parts)
         self._broadcast(channel, parts, header)
+
+    def _track(self, parts: list[bytes]) -> None:
+        # As Jupyter Server: the busy/idle around a kernel_info (our nudge, a frontend's
+        # reconnect) or an interrupt says nothing of the user's code: a kernel running a cell
+        # answers those on control, and stays busy. A kernel's own "starting" is left to the
+        # hub, which knows when a (re)start is over: read late, it would stick.
+        try:
+            parent = unpack(parts[1], "parent_header")
+            state = unpack(parts[3], "content").get("execution_state")
+        except RemoteProtocolError:
+            return
+        untracked = state == "starting" or parent.get("msg_type") in _UNTRACKED
+        if isinstance(state, str) and not untracked:
+            self.kernel.execution_state = state
 
     def _broadcast(self, channel: str, parts: list[bytes], header: Header) -> None:
         self.kernel.touch()
