@@ -50,8 +50,8 @@ __all__ = ["KernelBridge", "ServedKernelLike"]
 
 log = logging.getLogger("kernelhub.server")
 
-#: Requests whose busy/idle do not change a kernel's ``execution_state`` (Jupyter Server's
-#: ``untracked_message_types`` that are requests).
+#: Requests whose busy/idle neither change a kernel's ``execution_state`` nor count as its
+#: activity (Jupyter Server's ``untracked_message_types`` that are requests).
 _UNTRACKED = frozenset(
     {
         "kernel_info_request",
@@ -110,28 +110,37 @@ class KernelBridge:
     def _fanout(self, channel: str, parts: list[bytes], header: Header) -> None:
         if not self.ready.is_set():
             self.ready.set()
-        # Once dead, only the hub changes the state (restart): a status the kernel published
+        # Once dead, only the hub changes the model (a restart): a status the kernel published
         # before dying may be read after its death was seen.
-        if header.get("msg_type") == "status" and self.kernel.execution_state != "dead":
-            self._track(parts)
+        if self.kernel.execution_state != "dead":
+            msg_type = header.get("msg_type")
+            if msg_type == "status":
+                active = self._track(parts) or self.kernel.execution_state == "busy"
+            else:
+                active = msg_type != "debug_event"
+            if active:
+                self.kernel.touch()
         self._broadcast(channel, parts, header)
 
-    def _track(self, parts: list[bytes]) -> None:
-        # As Jupyter Server: the busy/idle around a kernel_info (our nudge, a frontend's
-        # reconnect) or an interrupt says nothing of the user's code: a kernel running a cell
-        # answers those on control, and stays busy. A kernel's own "starting" is left to the
-        # hub, which knows when a (re)start is over: read late, it would stick.
+    def _track(self, parts: list[bytes]) -> bool:
+        """Set ``execution_state`` from a status; whether it was about the user's work.
+
+        As Jupyter Server: the busy/idle around a kernel_info (our nudge, a frontend's
+        reconnect) or an interrupt is neither activity nor news of the user's code: a kernel
+        running a cell answers those on control, and stays busy. A kernel's own "starting" is
+        left to the hub, which knows when a (re)start is over: read late, it would stick."""
         try:
             parent = unpack(parts[1], "parent_header")
             state = unpack(parts[3], "content").get("execution_state")
         except RemoteProtocolError:
-            return
-        untracked = state == "starting" or parent.get("msg_type") in _UNTRACKED
-        if isinstance(state, str) and not untracked:
+            return False
+        if parent.get("msg_type") in _UNTRACKED:
+            return False
+        if isinstance(state, str) and state != "starting":
             self.kernel.execution_state = state
+        return True
 
     def _broadcast(self, channel: str, parts: list[bytes], header: Header) -> None:
-        self.kernel.touch()
         if self.connections:
             cache: dict[bool, Frame] = {}
             for conn in self.connections:
