@@ -143,8 +143,8 @@ async def live_server(
     starter: Any = None,
     attach: bool = True,
 ) -> AsyncIterator[LiveServer]:
-    """A hub with our channels attachment (unless not ``attach``: then the first WebSocket
-    adds it), served by uvicorn; everything closed after."""
+    """A hub with our channels attachment (unless not ``attach``: then ``create_app`` adds
+    its own, not ``LiveServer.attachment``), served by uvicorn; everything closed after."""
     config = ServerConfig(token=TOKEN, buffer_bytes=buffer_bytes, shutdown_kernels_on_exit=True)
     hub = KernelHub(config, KernelFinder([TypesProvider()]))
     hub.starter = starter
