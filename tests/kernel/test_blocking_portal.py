@@ -1,0 +1,119 @@
+"""The portal under the blocking facade: results, errors, Ctrl-C and stopping, without a kernel."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+
+import pytest
+
+from kernelhub.client import BlockingPortal
+from kernelhub.errors import ClientClosedError
+
+
+async def _add(a: int, b: int = 0) -> int:
+    return a + b
+
+
+async def _fail() -> None:
+    raise LookupError("from the loop")
+
+
+def test_results_errors_and_threads() -> None:
+    with BlockingPortal() as portal:
+        assert portal.call(_add, 1, b=2) == 3
+        with pytest.raises(LookupError, match="from the loop"):
+            portal.call(_fail)
+
+        async def loop_thread() -> threading.Thread:
+            return threading.current_thread()
+
+        assert portal.call(loop_thread) is not threading.current_thread()
+        # Many calls from several threads at once are each answered with their own result.
+        results: list[int] = []
+
+        def caller(base: int) -> None:
+            results.extend(portal.call(_add, base, b=i) for i in range(100))
+
+        threads = [threading.Thread(target=caller, args=(1000 * k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert sorted(results) == sorted(1000 * k + i for k in range(4) for i in range(100))
+
+
+def test_call_from_the_loop_thread_is_refused() -> None:
+    with BlockingPortal() as portal:
+
+        async def nested() -> int:
+            return portal.call(_add, 1)
+
+        with pytest.raises(RuntimeError, match="deadlock"):
+            portal.call(nested)
+
+
+def test_calls_after_stop_fail() -> None:
+    portal = BlockingPortal()
+    portal.stop()
+    with pytest.raises(ClientClosedError):
+        portal.call(_add, 1)
+    portal.stop()  # idempotent
+
+
+def test_stop_answers_a_waiting_call() -> None:
+    portal = BlockingPortal()
+    started = threading.Event()
+
+    async def forever() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    outcome: list[BaseException] = []
+
+    def caller() -> None:
+        try:
+            portal.call(forever)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    assert started.wait(30)
+    portal.stop()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], ClientClosedError)
+
+
+def test_ctrl_c_while_waiting_cancels_the_coroutine() -> None:
+    with BlockingPortal() as portal:
+        started = threading.Event()
+        cancelled = threading.Event()
+
+        async def wait_then_note_cancel() -> None:
+            started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        # The SIGINT comes from another thread once the coroutine runs: the main thread is
+        # then blocked in call(), which Python's default handler interrupts.
+        def interrupt() -> None:
+            if started.wait(30):
+                os.kill(os.getpid(), signal.SIGINT)
+
+        killer = threading.Thread(target=interrupt)
+        killer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                portal.call(wait_then_note_cancel)
+        finally:
+            killer.join(30)
+        assert cancelled.wait(30)
+        assert portal.call(_add, 2) == 2  # the portal goes on
