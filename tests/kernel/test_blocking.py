@@ -98,6 +98,31 @@ def test_stream_iteration(client: BlockingKernelClient) -> None:
     assert execution.result.ok
 
 
+def test_interrupted_waits_lose_nothing(client: BlockingKernelClient) -> None:
+    code = "import time\nfor i in range(3): print(i, flush=True); time.sleep(0.01)"
+    with client.stream(code, timeout=30) as execution:
+        execution.interrupt_wait()  # as a Ctrl-C handler does
+        with pytest.raises(KeyboardInterrupt):
+            next(execution)
+        outs = list(execution)
+        execution.interrupt_wait()  # after the end: nothing to interrupt
+        assert list(execution) == []
+    assert "".join(o.text for o in outs if isinstance(o, StreamOutput)) == "0\n1\n2\n"
+    assert execution.result.ok
+
+
+def test_an_interrupted_answer_is_an_empty_line(client: BlockingKernelClient) -> None:
+    def ctrl_c(request: InputRequest) -> str:
+        raise KeyboardInterrupt
+
+    code = "print(repr(input('who? ')))"
+    with client.stream(code, on_input=ctrl_c, timeout=30) as execution:
+        with pytest.raises(KeyboardInterrupt):
+            list(execution)
+        list(execution)  # the kernel is not left waiting for an answer
+    assert execution.result.stdout == "''\n"
+
+
 def test_introspection_and_iopub(client: BlockingKernelClient) -> None:
     client.execute("%config IPCompleter.use_jedi = False", timeout=30)
     client.execute("blocking_name = 1", timeout=30)

@@ -17,7 +17,8 @@ from kernelhub.protocol import Message
 
 __all__ = ["BlockingExecution", "BlockingIOPub"]
 
-_DONE = object()
+_DONE = object()  # the outcome is in ``_outcome``
+_INTERRUPT = object()  # put by interrupt_wait()
 
 
 class BlockingExecution:
@@ -26,7 +27,11 @@ class BlockingExecution:
     The execution runs as a task on the portal's loop; its outputs and input requests are
     passed to the iterating thread through a thread-safe queue that the iterating thread reads
     directly. A Ctrl-C in that thread interrupts the read and loses nothing: the event stays
-    queued for the next one (a cancelled cross-thread call could drop an event in flight).
+    queued for the next one (a cancelled cross-thread call could drop an event in flight), and
+    the outcome is kept apart from the queue, so that the end is seen even if a Ctrl-C lands
+    just after its event was taken. An input request whose answer was interrupted (Ctrl-C in
+    ``on_input``) is answered with an empty line when iteration resumes, so that the execution
+    never waits for an answer that will not come.
     """
 
     def __init__(
@@ -41,6 +46,9 @@ class BlockingExecution:
         self._user_input = on_input
         self._result: ExecuteResult | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # Set by the loop thread before it queues _DONE: (result, None) or (None, error).
+        self._outcome: tuple[ExecuteResult | None, BaseException | None] | None = None
+        self._unanswered: asyncio.Future[str] | None = None
         if on_input is not None:
             kwargs["on_input"] = self._ask
         self._task = portal.start(self._run, client, code, kwargs)
@@ -51,9 +59,11 @@ class BlockingExecution:
         try:
             result = await client.execute(code, on_output=events.put, **kwargs)
         except BaseException as exc:
-            events.put((_DONE, exc))
+            self._outcome = (None, exc)
+            events.put(_DONE)
             raise
-        events.put((_DONE, result))
+        self._outcome = (result, None)
+        events.put(_DONE)
 
     async def _ask(self, request: InputRequest) -> str:
         # The answer comes from the iterating thread, which may block in input() meanwhile.
@@ -61,22 +71,48 @@ class BlockingExecution:
         self._queue.put((request, answer))
         return await answer
 
+    def _answer(self, answer: asyncio.Future[str], value: str) -> None:
+        self._unanswered = None
+        self._portal.loop.call_soon_threadsafe(_resolve, answer, value)
+
+    def interrupt_wait(self) -> None:
+        """Make the iterating thread's current (or next) wait raise ``KeyboardInterrupt``.
+
+        Nothing queued is lost: the outputs and the end still come, in order, to the
+        iterations after it. Safe to call from any thread, and from a signal handler.
+        """
+        self._queue.put(_INTERRUPT)
+
     def __iter__(self) -> Iterator[Output]:
         return self
 
     def __next__(self) -> Output:
+        if self._unanswered is not None:
+            self._answer(self._unanswered, "")
+        events = self._queue
         while not self._finished:
-            event = self._queue.get()
-            if isinstance(event, tuple) and event[0] is _DONE:
+            if self._outcome is None:
+                event = events.get()
+            else:  # over: what is left in the queue, then the end (whose event may be gone)
+                try:
+                    event = events.get_nowait()
+                except queue.Empty:
+                    event = _DONE
+            if event is _DONE:
+                assert self._outcome is not None
                 self._finished = True
-                if isinstance(event[1], BaseException):
-                    raise event[1]
-                self._result = event[1]
+                result, error = self._outcome
+                if error is not None:
+                    raise error
+                self._result = result
                 break
+            if event is _INTERRUPT:
+                raise KeyboardInterrupt
             if isinstance(event, tuple):
                 request, answer = event
+                self._unanswered = answer
                 value = self._user_input(request) if self._user_input else ""
-                self._portal.loop.call_soon_threadsafe(_resolve, answer, value)
+                self._answer(answer, value)
                 continue
             out: Output = event
             return out
@@ -118,17 +154,34 @@ class BlockingIOPub:
 
     def get(self, timeout: float | None = None) -> Message:
         """The next message; :class:`KernelTimeoutError` if none comes within ``timeout``."""
-
-        async def next_message() -> Message:
-            try:
-                return await asyncio.wait_for(self._sub.__anext__(), timeout)
-            except TimeoutError:
-                raise KernelTimeoutError(f"no IOPub message within {timeout:g} s") from None
-
         try:
-            return self._portal.call(next_message)
+            if timeout is None:
+                return self._portal.call(self._sub.__anext__)
+            return self._portal.call(self._next_within, timeout)
         except StopAsyncIteration:
             raise StopIteration from None
+
+    async def _next_within(self, timeout: float) -> Message:
+        # A timer that cancels this task: no extra task per message, as wait_for makes. A
+        # message that arrives as the timer fires stays queued for the next call.
+        task = asyncio.current_task()
+        assert task is not None
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        timer = asyncio.get_running_loop().call_later(timeout, expire)
+        try:
+            return await self._sub.__anext__()
+        except asyncio.CancelledError:
+            if expired:
+                raise KernelTimeoutError(f"no IOPub message within {timeout:g} s") from None
+            raise
+        finally:
+            timer.cancel()
 
     def __iter__(self) -> Iterator[Message]:
         return self
