@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pexpect
 import psutil
 import pytest
 from client_fixtures import install_test_specs, kernelhub_command
+from pexpect.popen_spawn import PopenSpawn
+
+from kernelhub.cli.run import CtrlC, Printer, wait_interruptibly
 
 
 @pytest.fixture(autouse=True)
@@ -134,3 +141,148 @@ def test_ctrl_c_interrupts_then_stops() -> None:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@contextlib.contextmanager
+def spawn_run(code: str) -> Iterator[PopenSpawn]:
+    """``kernelhub run testpy -c CODE`` on pipes (stderr into stdout), stdin kept open.
+
+    Every expect on it is bounded by its timeout; signals go to the kernelhub process only
+    (kernels have their own session), as a terminal's Ctrl-C would.
+    """
+    run = PopenSpawn(kernelhub_command("run", "testpy", "-c", code), encoding="utf-8", timeout=60)
+    try:
+        yield run
+    finally:
+        run.proc.kill()
+        run.proc.wait(10)
+        for stream in (run.proc.stdin, run.proc.stdout):
+            if stream is not None:
+                stream.close()
+
+
+def finish(run: PopenSpawn) -> int:
+    run.expect(pexpect.EOF)
+    status: int = run.proc.wait(60)
+    return status
+
+
+# Each code prints a marker once it runs; Ctrl-C is sent only after it, so that it finds the
+# kernel executing (an idle ipykernel ignores SIGINT).
+SILENT = "import time\nprint('ready', flush=True)\nwhile True:\n    time.sleep(0.01)\n"
+CHATTY = "import time\nprint('ready', flush=True)\nwhile True:\n    print('x' * 50)\n"
+STUBBORN = (
+    "import os, time\n"
+    "print('pid', os.getpid(), flush=True)\n"
+    "while True:\n"
+    "    try:\n"
+    "        time.sleep(0.01)\n"
+    "    except KeyboardInterrupt:\n"
+    "        print('caught', flush=True)\n"
+)
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("code", [SILENT, CHATTY], ids=["silent", "chatty"])
+def test_ctrl_c_interrupts_running_code(code: str) -> None:
+    with spawn_run(code) as run:
+        run.expect_exact("ready")
+        run.kill(signal.SIGINT)
+        run.expect_exact("kernelhub: interrupting the kernel (Ctrl-C again to stop it)")
+        run.expect_exact("KeyboardInterrupt")  # the kernel's traceback
+        assert finish(run) == 1  # the code raised
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_during_the_interrupt_stops() -> None:
+    with spawn_run(STUBBORN) as run:
+        run.expect(r"pid (\d+)\r?\n")
+        kernel_pid = int(run.match.group(1))
+        run.kill(signal.SIGINT)
+        # The message is written just before the kernel is interrupted: the second Ctrl-C
+        # lands during the interrupt or after it, and must stop the kernel either way.
+        run.expect_exact("interrupting the kernel")
+        run.kill(signal.SIGINT)
+        run.expect_exact("kernelhub: stopping the kernel")
+        assert finish(run) == 130
+        assert "kernelhub: interrupted" not in str(run.before)
+        assert _gone(kernel_pid), "the kernel outlived `kernelhub run`"
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_at_an_input_prompt_interrupts() -> None:
+    with spawn_run("print('got', repr(input('name? ')))") as run:
+        run.expect_exact("name? ")  # our input() reads the answer from our stdin
+        run.kill(signal.SIGINT)
+        run.expect_exact("kernelhub: interrupting the kernel")
+        run.expect_exact("KeyboardInterrupt")  # raised by input() in the kernel
+        assert finish(run) == 1
+        assert "got '" not in str(run.before)
+
+
+class _FakeExecution:
+    """Iterates until ``end()``; ``interrupt_wait`` as BlockingExecution's."""
+
+    def __init__(self) -> None:
+        self.events: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.closed = False
+        self.result = "the result"
+
+    def interrupt_wait(self) -> None:
+        self.events.put("interrupt")
+
+    def end(self) -> None:
+        self.events.put("end")
+
+    def __iter__(self) -> _FakeExecution:
+        return self
+
+    def __next__(self) -> None:
+        if self.events.get(timeout=30) == "interrupt":
+            raise KeyboardInterrupt
+        raise StopIteration
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _FakeKernel:
+    """Each interrupt is hit by another Ctrl-C (``ctrl_c_during`` times) while it runs."""
+
+    def __init__(self, execution: _FakeExecution, ctrl_c_during: int) -> None:
+        self.execution = execution
+        self.ctrl_c_during = ctrl_c_during
+        self.interrupts = 0
+        self.stopped = False
+
+    def interrupt(self) -> None:
+        self.interrupts += 1
+        if self.ctrl_c_during:
+            self.ctrl_c_during -= 1
+            signal.raise_signal(signal.SIGINT)
+        else:
+            self.execution.end()
+
+    def shutdown(self, now: bool = False) -> None:
+        self.stopped = now
+
+
+@pytest.mark.parametrize("stop_on_second", [True, False])
+def test_a_ctrl_c_during_the_interrupt_is_the_next_one(stop_on_second: bool) -> None:
+    execution = _FakeExecution()
+    kernel = _FakeKernel(execution, ctrl_c_during=1)
+    with CtrlC() as ctrl_c:
+        signal.raise_signal(signal.SIGINT)  # before the wait: not lost either
+        result = wait_interruptibly(
+            kernel, execution, ctrl_c, Printer(), stop_on_second=stop_on_second
+        )
+    if stop_on_second:  # `kernelhub run`: the second Ctrl-C stops the kernel
+        assert result is None
+        assert kernel.interrupts == 1
+        assert kernel.stopped
+        assert execution.closed
+    else:  # `kernelhub console`: each Ctrl-C interrupts
+        assert result == "the result"
+        assert kernel.interrupts == 2
+        assert not kernel.stopped
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -86,6 +86,45 @@ def test_console_session(jupyter_dirs: Any) -> None:
     ]
 
 
+# Typed as one line: the loop catches each interrupt and ends after two.
+STUBBORN = (
+    "exec(\"import time\\nn = 0\\nprint('ready', flush=True)\\nwhile n < 2:\\n"
+    " try: time.sleep(0.01)\\n except KeyboardInterrupt: n += 1; print('caught', n, flush=True)\")"
+)
+
+
+@pytest.mark.timeout(300)
+def test_console_ctrl_c_while_busy_and_at_input() -> None:
+    console = spawn("console", "testpy")
+    try:
+        console.expect_exact("In [1]: ")
+        # Each Ctrl-C while a cell runs interrupts it again; the console never stops.
+        console.sendline(STUBBORN)
+        console.expect_exact("\r\nready\r\n")  # the output, not the echo of the line
+        console.sendintr()
+        console.expect_exact("caught 1\r\n")
+        console.sendintr()
+        console.expect_exact("caught 2\r\n")
+        console.expect_exact("In [2]: ")
+
+        # Ctrl-C while the code waits in input(): interrupts it, and nothing is left waiting.
+        console.sendline("print('got', repr(input('who' + '? ')))")
+        console.expect_exact("who? ")  # the prompt, which the echo of the line does not show
+        console.sendintr()
+        console.expect_exact("interrupting the kernel")
+        console.expect("KeyboardInterrupt")
+        console.expect_exact("In [3]: ")
+        console.sendline("6*7")
+        console.expect_exact("Out[3]: 42")
+        console.expect_exact("In [4]: ")
+        console.sendeof()
+        console.expect(pexpect.EOF)
+    finally:
+        console.close(force=True)
+    assert console.exitstatus == 0
+    assert "got '" not in str(console.before)
+
+
 @pytest.mark.timeout(300)
 def test_console_history_is_loaded(jupyter_dirs: Any) -> None:
     history = jupyter_dirs.data / "kernelhub" / "console_history"

@@ -2,8 +2,9 @@
 
 Lines are sent when the kernel says the code is complete (``is_complete``), so blocks span
 several lines; an empty line ends a block. ``input()`` in the code reads from the console.
-Ctrl-C interrupts a running cell (or discards the line being typed); Ctrl-D exits and shuts
-the kernel down. History is kept with readline in the Jupyter data directory.
+Ctrl-C interrupts a running cell, also while it waits for input (or discards the line being
+typed); Ctrl-D exits and shuts the kernel down. History is kept with readline in the Jupyter
+data directory.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from kernelhub.cli.run import Printer, ask, wait_interruptibly
+from kernelhub.cli.run import CtrlC, Printer, ask, wait_interruptibly
 from kernelhub.client.results import InputRequest, Output, ResultOutput
 from kernelhub.errors import KernelTimeoutError
 
@@ -126,6 +127,20 @@ def _read_cell(kernel: BlockingKernel, readline: Any, count: int) -> str:
     return ""
 
 
+def _run_cell(kernel: BlockingKernel, readline: Any, printer: Printer, count: int) -> int:
+    """Read a cell and run it; the next execution count."""
+    code = _read_cell(kernel, readline, count)
+    if not code.strip():
+        return count
+    with CtrlC() as ctrl_c:
+        on_input = ctrl_c.raising(_ask_unrecorded(readline))
+        with kernel.stream(code, on_input=on_input) as execution:
+            result = wait_interruptibly(kernel, execution, ctrl_c, printer, stop_on_second=False)
+    if result is not None and result.execution_count is not None:
+        return result.execution_count + 1
+    return count
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the console until Ctrl-D."""
     from kernelhub.kernel import start_kernel_blocking
@@ -139,17 +154,10 @@ def run(args: argparse.Namespace) -> int:
         with _readline_history(history_file()) as readline:
             while True:
                 try:
-                    code = _read_cell(kernel, readline, count)
+                    count = _run_cell(kernel, readline, printer, count)
                 except EOFError:  # Ctrl-D
                     print()
                     break
-                except KeyboardInterrupt:
+                except KeyboardInterrupt:  # at the prompt (a running cell counts Ctrl-C)
                     print("\nKeyboardInterrupt")
-                    continue
-                if not code.strip():
-                    continue
-                with kernel.stream(code, on_input=_ask_unrecorded(readline)) as execution:
-                    result = wait_interruptibly(kernel, execution, printer, stop_on_second=False)
-                if result is not None and result.execution_count is not None:
-                    count = result.execution_count + 1
     return 0

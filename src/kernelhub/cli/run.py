@@ -2,7 +2,7 @@
 
 Outputs are printed as they arrive: streams to stdout/stderr, the ``text/plain`` of results
 and displays to stdout, tracebacks to stderr. The exit status is 1 when the code raised. The
-first Ctrl-C interrupts the kernel; a second one stops it.
+first Ctrl-C interrupts the kernel; a second one stops it (exit status 130).
 """
 
 from __future__ import annotations
@@ -10,8 +10,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import re
+import signal
 import sys
-from typing import TYPE_CHECKING, TextIO
+import threading
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from kernelhub.client.results import (
     DisplayOutput,
@@ -28,9 +32,11 @@ if TYPE_CHECKING:
     from kernelhub.client.results import ExecuteResult
     from kernelhub.kernel import BlockingKernel
 
-__all__ = ["Printer", "ask", "register", "run", "wait_interruptibly"]
+__all__ = ["CtrlC", "Printer", "ask", "register", "run", "wait_interruptibly"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+R = TypeVar("R")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,19 +103,96 @@ def ask(request: InputRequest) -> str:
         return ""
 
 
+class CtrlC:
+    """Ctrl-C counted instead of raised, while a kernel runs code (``with CtrlC() as ctrl_c``).
+
+    A ``KeyboardInterrupt`` raised wherever the main thread happens to be could lose an output
+    taken from the queue but not yet returned, or escape from the very call that interrupts the
+    kernel. So the handler only counts, and wakes the execution's iterator (:meth:`attach`),
+    whose wait then raises ``KeyboardInterrupt`` at a point where nothing is lost; the caller
+    then acts once per Ctrl-C (:meth:`take`), those pressed meanwhile included. Only inside
+    :meth:`raising` (answering the code's ``input()``) does Ctrl-C raise where it lands, to get
+    out of ``input()``. The handler is installed in the main thread only (Python runs signal
+    handlers there; the client's loop thread blocks SIGINT).
+    """
+
+    def __init__(self) -> None:
+        self._count = 0  # written by the handler only
+        self._seen = 0  # written by take() only, so that no Ctrl-C is lost between the two
+        self._raise = False
+        self._wake: Callable[[], None] | None = None
+        self._old: Any = None
+        self._installed = False
+
+    def __enter__(self) -> CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._installed:
+            self._installed = False
+            old = self._old if self._old is not None else signal.default_int_handler
+            signal.signal(signal.SIGINT, old)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self._count += 1
+        if self._raise:
+            raise KeyboardInterrupt
+        wake = self._wake
+        if wake is not None:
+            wake()
+
+    def attach(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` at each Ctrl-C from now on (and now, if one is not taken yet)."""
+        self._wake = wake
+        if self._count > self._seen:
+            wake()
+
+    def take(self) -> int:
+        """How many Ctrl-Cs came since the last call."""
+        new = self._count - self._seen
+        self._seen += new
+        return new
+
+    def raising(self, fn: Callable[..., R]) -> Callable[..., R]:
+        """``fn``, during which Ctrl-C raises ``KeyboardInterrupt`` (still counted)."""
+
+        def call(*args: Any) -> R:
+            self._raise = True
+            try:
+                return fn(*args)
+            finally:
+                self._raise = False
+
+        return call
+
+
 def wait_interruptibly(
-    kernel: BlockingKernel, execution: BlockingExecution, printer: Printer, *, stop_on_second: bool
+    kernel: BlockingKernel,
+    execution: BlockingExecution,
+    ctrl_c: CtrlC,
+    printer: Printer,
+    *,
+    stop_on_second: bool,
 ) -> ExecuteResult | None:
-    """Print ``execution``'s outputs until it ends. Ctrl-C interrupts the kernel; with
-    ``stop_on_second`` a second Ctrl-C stops the kernel and ``None`` is returned."""
+    """Print ``execution``'s outputs until it ends. Each Ctrl-C that ``ctrl_c`` (installed
+    before the execution started) counts interrupts the kernel; with ``stop_on_second`` a
+    second Ctrl-C stops the kernel instead and ``None`` is returned."""
     interrupts = 0
+    ctrl_c.attach(execution.interrupt_wait)
     while True:
         try:
             for output in execution:
                 printer(output)
             return execution.result
         except KeyboardInterrupt:
-            interrupts += 1
+            pass  # a Ctrl-C, or the wake-up of one already taken below
+        while new := ctrl_c.take():  # those pressed while the kernel was interrupted, too
+            interrupts += new
             if stop_on_second and interrupts > 1:
                 sys.stderr.write("kernelhub: stopping the kernel\n")
                 execution.close()
@@ -141,10 +224,10 @@ def run(args: argparse.Namespace) -> int:
     code = _read_code(args)
     # Our stdin is for the code's input(), so a FILE of '-' leaves none: say so to the kernel.
     stdin_free = args.file != "-"
-    with start_kernel_blocking(args.id, cwd=args.cwd) as kernel:
-        execution = kernel.stream(code, timeout=args.timeout, on_input=ask if stdin_free else None)
-        with execution:
-            result = wait_interruptibly(kernel, execution, Printer(), stop_on_second=True)
+    with start_kernel_blocking(args.id, cwd=args.cwd) as kernel, CtrlC() as ctrl_c:
+        on_input = ctrl_c.raising(ask) if stdin_free else None
+        with kernel.stream(code, timeout=args.timeout, on_input=on_input) as execution:
+            result = wait_interruptibly(kernel, execution, ctrl_c, Printer(), stop_on_second=True)
     if result is None:
         return 130
     if result.status == "aborted":
