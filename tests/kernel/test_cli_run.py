@@ -6,6 +6,7 @@ import contextlib
 import queue
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,17 @@ def test_errors_are_one_line() -> None:
     assert timeout.stderr.startswith("kernelhub: error: execute_request")
     usage = kernelhub("run", "testpy")
     assert usage.returncode == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kernels_start_with_no_signal_blocked() -> None:
+    # Kernels are forked from a thread that the client's loop thread may have started, with
+    # its signal mask: a kernel with SIGINT blocked could never be interrupted.
+    code = "import os\nstatus = open(f'/proc/{os.getpid()}/status').read()\n"
+    code += "print(status.split('SigBlk:')[1].split()[0])"
+    done = kernelhub("run", "testpy", "-c", code)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout, 16) == 0
 
 
 def _gone(pid: int) -> bool:
