@@ -141,14 +141,18 @@ class Bare:
     jupyter_client's ``Session`` for signing) sends one ``kernel_info_request`` at once and
     the time to the reply is the kernel's own start-up. For shutdown, the time from sending
     ``shutdown_request`` on control to the process's exit is the kernel's own way out.
+    ``env`` is the kernel's environment (default: ours, made isolated by :func:`_isolate`).
     """
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.env = env
 
     def _start(self) -> tuple[subprocess.Popen[bytes], Any, Any, dict[str, Any], float]:
         import zmq
         from jupyter_client.connect import write_connection_file
         from jupyter_client.session import Session
 
-        runtime = os.environ["JUPYTER_RUNTIME_DIR"]
+        runtime = (self.env or os.environ)["JUPYTER_RUNTIME_DIR"]
         os.makedirs(runtime, exist_ok=True)
         path, info = write_connection_file(
             os.path.join(runtime, f"bare-{os.getpid()}-{time.monotonic_ns()}.json"),
@@ -165,6 +169,7 @@ class Bare:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            env=self.env,
         )
         session.send(shell, "kernel_info_request", {})
         if not shell.poll(60_000):
@@ -203,7 +208,7 @@ class Bare:
         return elapsed
 
 
-def _with_floor(
+def with_floor(
     measure: Callable[[], float], floor: Callable[[], float], into: list[float]
 ) -> Callable[[], float]:
     """``measure``, also running ``floor`` once after it (so the floor is interleaved too)."""
@@ -343,14 +348,14 @@ def run(quick: bool) -> list[Result]:
     exit_floor: list[float] = []
     launch = compare(
         "launch -> ready",
-        _with_floor(ours.launch, bare.launch, start_floor),
+        with_floor(ours.launch, bare.launch, start_floor),
         theirs.launch,
         runs=runs,
         target=0.65,
     )
     stop = compare(
         "graceful shutdown",
-        _with_floor(ours.shutdown, bare.shutdown, exit_floor),
+        with_floor(ours.shutdown, bare.shutdown, exit_floor),
         theirs.shutdown,
         runs=runs,
         target=0.25,
