@@ -163,8 +163,8 @@ class BlockingPortal:
         if threading.get_ident() == self._ident:
             raise RuntimeError("BlockingPortal.call from its own loop thread would deadlock")
         call = _Call(fn, args, kwargs)
-        self._calls.append(call)
         try:
+            self._calls.append(call)
             self._wake()
             if self._finished:  # too late for the loop thread: it will not take this call
                 self._fail_queued()
