@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import threading
 
 import pytest
@@ -117,3 +118,13 @@ def test_ctrl_c_while_waiting_cancels_the_coroutine() -> None:
             killer.join(30)
         assert cancelled.wait(30)
         assert portal.call(_add, 2) == 2  # the portal goes on
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no signal masks")
+def test_the_loop_thread_never_takes_sigint() -> None:
+    async def blocked() -> set[signal.Signals]:
+        return signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+    with BlockingPortal() as portal:
+        assert signal.SIGINT in portal.call(blocked)
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from kernelhub.deaths import explain
 from kernelhub.errors import LaunchError
 from kernelhub.launchers import LaunchRequest, LocalLauncher
-from kernelhub.launchers._child import build_argv, build_env
+from kernelhub.launchers._child import build_argv, build_env, spawn
 from kernelhub.launchers.local import LocalKernelProcess
 from kernelhub.providers.base import KernelType
 
@@ -133,3 +134,33 @@ async def test_outlive_writes_a_log_file(tmp_path: Path, jupyter_dirs: object) -
         assert proc.log_path is not None
         assert Path(proc.log_path).parent == Path(os.environ["JUPYTER_RUNTIME_DIR"])
         assert proc.output() == f"pid {proc.pid} None\n"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("die_with_parent", [True, False], ids=["supervised", "outliving"])
+def test_spawned_from_a_masked_thread_blocks_nothing(die_with_parent: bool) -> None:
+    # The blocking client's loop thread blocks SIGINT, and threads it starts (the spawner)
+    # inherit that: the child must not, or it could never be interrupted.
+    code = "import os; print(open(f'/proc/{os.getpid()}/status').read().split('SigBlk:')[1])"
+    found: list[bytes] = []
+
+    def spawn_masked() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        read, write = os.pipe()
+        proc = spawn(
+            [sys.executable, "-c", code],
+            cwd=None,
+            env=os.environ,
+            stdout=write,
+            die_with_parent=die_with_parent,
+        )
+        os.close(write)
+        with os.fdopen(read, "rb") as out:
+            found.append(out.read())  # bounded: the child prints one line and exits
+        assert proc.wait(WAIT) == 0
+
+    thread = threading.Thread(target=spawn_masked)
+    thread.start()
+    thread.join(WAIT)
+    assert not thread.is_alive()
+    assert int(found[0].split()[0], 16) == 0

@@ -10,6 +10,12 @@ twice), then sleeps on a plain lock that the call's task releases the moment the
 known. ``run_coroutine_threadsafe`` would add a ``concurrent.futures.Future`` (a condition and
 a waiter lock per call) and a chain of done-callbacks (one more loop iteration per call).
 Client CPU per round trip is a benchmarked target, and that was most of the facade's overhead.
+
+Signals: the loop thread runs with SIGINT blocked, so that Ctrl-C always reaches the main
+thread, which runs Python's handler and is woken by it even while it waits in :meth:`call`
+(a signal taken by another thread sets Python's flag but wakes nobody). Threads started from
+the loop thread inherit the blocked mask, and so would processes forked from them: whoever
+spawns processes there must clear the mask in the child (``launchers/_child.py`` does).
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
+import signal
 import threading
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -30,6 +37,19 @@ from kernelhub.errors import ClientClosedError
 __all__ = ["BlockingPortal"]
 
 T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread meanwhile (threads started meanwhile keep it blocked)."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: signals only reach the main thread
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _closed() -> ClientClosedError:
@@ -100,7 +120,9 @@ class BlockingPortal:
         else:
             self._wake = lambda: loop.call_soon_threadsafe(self._take)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        # Started with SIGINT blocked, so that there is no moment when the thread can take it.
+        with _sigint_blocked():
+            self._thread.start()
         self._ident = self._thread.ident
 
     @property

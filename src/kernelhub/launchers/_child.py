@@ -26,7 +26,7 @@ from typing import Any
 from kernelhub import environ
 from kernelhub.providers.base import KernelType
 
-__all__ = ["build_argv", "build_env", "parent_death_hook", "spawn", "spawner"]
+__all__ = ["build_argv", "build_env", "child_setup", "parent_death_hook", "spawn", "spawner"]
 
 _PYTHON = re.compile(r"^python(3(\.\d+)?)?$")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -127,6 +127,26 @@ def parent_death_hook(parent_pid: int) -> Callable[[], None] | None:
     return hook
 
 
+def child_setup(then: Callable[[], None] | None) -> Callable[[], None] | None:
+    """A ``preexec_fn``: clear the signal mask, then run ``then``.
+
+    The spawner thread may block signals (started from the blocking client's loop thread, it
+    inherits its blocked SIGINT), and a mask survives exec: a kernel started with SIGINT
+    blocked could never be interrupted. Where this thread blocks nothing, it returns ``then``
+    as it is (no hook at all keeps Popen's faster vfork path for kernels that outlive us).
+    """
+    if not hasattr(signal, "pthread_sigmask") or not signal.pthread_sigmask(signal.SIG_BLOCK, ()):
+        return then
+    sigmask, setmask = signal.pthread_sigmask, signal.SIG_SETMASK
+
+    def hook() -> None:
+        sigmask(setmask, ())
+        if then is not None:
+            then()
+
+    return hook
+
+
 def spawn(
     argv: Sequence[str],
     *,
@@ -151,9 +171,11 @@ def spawn(
             stdout=stdout,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            # The hook takes no locks and imports nothing (see parent_death_hook), which is
+            # The hooks take no locks and import nothing (see parent_death_hook), which is
             # what makes preexec_fn safe in a threaded process.
-            preexec_fn=parent_death_hook(os.getpid()) if die_with_parent else None,  # noqa: PLW1509
+            preexec_fn=child_setup(  # noqa: PLW1509
+                parent_death_hook(os.getpid()) if die_with_parent else None
+            ),
         )
     finally:
         os.close(stdin_read)
