@@ -372,13 +372,19 @@ def run(quick: bool) -> list[Result]:
             f"{statistics.median(exit_floor):.0f} ms",
         ),
     ]
-    cpu = statistics.median(ours.startup_cpu() for _ in range(3 if quick else 7))
-    floor = n * cpu / (os.cpu_count() or 1)
+    # The floor is measured anew before each pair of runs: one kernel's start-up CPU moves
+    # with whatever else the machine is doing (320 ms quiet, 460 ms under load here).
+    cpus: list[float] = []
     ours_many: list[float] = []
     theirs_many: list[float] = []
     for _ in range(many_runs):  # interleaved, like compare()
+        cpu = statistics.median(ours.startup_cpu() for _ in range(3))
+        cpus.append(cpu)
+        floor = n * cpu / (os.cpu_count() or 1)
         ours_many.append(ours.many(n) / floor)
         theirs_many.append(theirs.many(n) / floor)
+    cpu = statistics.median(cpus)
+    floor = n * cpu / (os.cpu_count() or 1)
     theirs_many = [t for t in theirs_many if not math.isnan(t)]
     results.append(
         Result(
