@@ -221,3 +221,25 @@ def _bridges(live: LiveServer) -> ChannelsAttachment:
     """The channels attachment that create_app added to the hub."""
     [attachment] = [a for a in live.hub.attachments if isinstance(a, ChannelsAttachment)]
     return attachment
+
+
+async def test_kernel_info_from_a_client_is_not_activity(
+    live: LiveServer, kernel: ServedKernel
+) -> None:
+    """A frontend's kernel_info (sent on every reconnect) must not keep an idle kernel from
+    being culled; code it runs does count."""
+    async with ws_client(live.url(kernel.id)) as client:
+        # The connection's own settling (its IOPub nudge) is over once a first reply is in.
+        first = await client.send("shell", "kernel_info_request")
+        await client.wait_for(lambda m: parent_id(m) == first and m["channel"] == "shell")
+        before = kernel.last_activity
+        info = await client.send("shell", "kernel_info_request")
+        await client.wait_for(
+            lambda m: parent_id(m) == info and m["content"].get("execution_state") == "idle"
+        )
+        assert kernel.last_activity == before
+        ran = await client.send("shell", "execute_request", {"code": "1+1"})
+        await client.wait_for(
+            lambda m: parent_id(m) == ran and m["content"].get("execution_state") == "idle"
+        )
+        assert kernel.last_activity > before

@@ -37,6 +37,7 @@ from kernelhub.protocol import Header, Session
 from kernelhub.protocol._json import unpack
 from kernelhub.restarter import KernelEvent
 from kernelhub.server.wsconnection import (
+    UNTRACKED,
     Connection,
     Frame,
     ReplayBuffer,
@@ -49,18 +50,6 @@ from kernelhub.server.zmqwire import KernelWire
 __all__ = ["KernelBridge", "ServedKernelLike"]
 
 log = logging.getLogger("kernelhub.server")
-
-#: Requests whose busy/idle neither change a kernel's ``execution_state`` nor count as its
-#: activity (Jupyter Server's ``untracked_message_types`` that are requests).
-_UNTRACKED = frozenset(
-    {
-        "kernel_info_request",
-        "comm_info_request",
-        "shutdown_request",
-        "interrupt_request",
-        "debug_request",
-    }
-)
 
 
 class KernelBridge:
@@ -134,7 +123,7 @@ class KernelBridge:
             state = unpack(parts[3], "content").get("execution_state")
         except RemoteProtocolError:
             return False
-        if parent.get("msg_type") in _UNTRACKED:
+        if parent.get("msg_type") in UNTRACKED:
             return False
         if isinstance(state, str) and state != "starting":
             self.kernel.execution_state = state

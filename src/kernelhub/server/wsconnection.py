@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DROP_OVER",
     "OUTBOX_LIMIT",
+    "UNTRACKED",
     "Connection",
     "Frame",
     "ReplayBuffer",
@@ -46,6 +47,20 @@ __all__ = [
 ]
 
 log = logging.getLogger("kernelhub.server")
+
+#: Requests whose busy/idle neither change a kernel's ``execution_state`` nor count as its
+#: activity, and which do not count as activity when a client sends them either (Jupyter
+#: Server's ``untracked_message_types`` that are requests): a frontend that asks for
+#: ``kernel_info`` on every reconnect would otherwise keep an idle kernel from being culled.
+UNTRACKED = frozenset(
+    {
+        "kernel_info_request",
+        "comm_info_request",
+        "shutdown_request",
+        "interrupt_request",
+        "debug_request",
+    }
+)
 
 #: A client that lets this much pile up unsent is closed (1013: try again later).
 OUTBOX_LIMIT = 64 * 1024 * 1024
@@ -205,7 +220,8 @@ class Connection:
         the connection is closing: its sockets may belong to a newer connection by then)."""
         if self.close_code is not None:
             return
-        self.bridge.kernel.touch()
+        if msg.header.get("msg_type") not in UNTRACKED:
+            self.bridge.kernel.touch()
         header, parent, metadata, content, *buffers = msg.parts
         signature = self.bridge.wire.signer.sign(header, parent, metadata, content)
         sock = self.sockets.sockets.get(msg.channel)
