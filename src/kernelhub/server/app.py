@@ -11,12 +11,9 @@ hub, which leaves kernels running unless ``shutdown_kernels_on_exit``.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from kernelhub.errors import (
     ClientClosedError,
@@ -31,6 +28,7 @@ from kernelhub.server.api_kernels import KernelsAPI
 from kernelhub.server.api_kernelspecs import KernelspecsAPI
 from kernelhub.server.api_misc import MiscAPI
 from kernelhub.server.api_sessions import SessionsAPI
+from kernelhub.server.channels import channels_endpoint
 from kernelhub.server.config import ServerConfig, with_token
 from kernelhub.server.http import (
     HTTPError,
@@ -150,12 +148,7 @@ class App:
             log.warning("WebSocket refused: origin not allowed")
             await send({"type": "websocket.close", "code": _WS_FORBIDDEN})
             return
-        if importlib.util.find_spec("kernelhub.server.channels") is None:
-            # This build has no WebSocket bridge: say so, rather than hang the client.
-            await send({"type": "websocket.close", "code": _WS_UNAVAILABLE})
-            return
-        channels: Any = importlib.import_module("kernelhub.server.channels")
-        await channels.channels_endpoint(
+        await channels_endpoint(
             scope, receive, send, hub=self.hub, kernel_id=found["kernel_id"], config=self.config
         )
 
