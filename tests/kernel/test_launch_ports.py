@@ -163,3 +163,48 @@ async def test_handshake_with_xeus_python(make_type: Factory) -> None:
         await km.shutdown()
         assert km.death_reason is not None
         assert km.death_reason.startswith("shut down on request")
+
+
+# A kernel with no heartbeat at all: shell, control and IOPub only, answering kernel_info.
+NO_HEARTBEAT = textwrap.dedent(
+    """
+    import json, sys, zmq
+    from kernelhub.protocol import Session
+    info = json.load(open(sys.argv[1]))
+    session = Session(info["key"].encode())
+    ctx = zmq.Context()
+    url = "tcp://127.0.0.1:%d"
+    shell, control = ctx.socket(zmq.ROUTER), ctx.socket(zmq.ROUTER)
+    iopub = ctx.socket(zmq.PUB)
+    shell.bind(url % info["shell_port"])
+    control.bind(url % info["control_port"])
+    iopub.bind(url % info["iopub_port"])
+    poller = zmq.Poller()
+    poller.register(shell, zmq.POLLIN)
+    poller.register(control, zmq.POLLIN)
+    while True:
+        for sock, _ in poller.poll():
+            idents, msg = session.deserialize(sock.recv_multipart())
+            for state in ("busy", "idle"):
+                status = session.message("status", {"execution_state": state}, parent=msg)
+                iopub.send_multipart(session.serialize(status, [b"status"]))
+            kind = msg.msg_type.replace("_request", "_reply")
+            reply = session.message(kind, {"status": "ok", "protocol_version": "5.3"}, parent=msg)
+            sock.send_multipart(session.serialize(reply, idents))
+            if msg.msg_type == "shutdown_request":
+                sys.exit(0)
+    """
+)
+
+
+async def test_a_kernel_without_heartbeat_still_starts_on_chosen_ports(
+    make_type: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    kt = make_type(("python", "-c", NO_HEARTBEAT, "{connection_file}"))
+    assert ports.strategy_for(kt) == "chosen"
+    async with KernelManager(kt) as km:
+        reply = await km.start(timeout=WAIT)
+        assert reply["status"] == "ok"
+        assert km.is_alive()
+        assert not await km.ping(0.2)
+    assert "not its heartbeat" in caplog.text
