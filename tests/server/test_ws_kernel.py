@@ -315,7 +315,8 @@ async def test_tcp_nodelay_on_the_server_side(served: Served) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "status"), [("origin", 403), ("token", 403), ("no-token", 403), ("kernel", 404)]
+    ("kind", "status"),
+    [("origin", 403), ("token", 403), ("no-token", 403), ("kernel", 404), ("quoted", 404)],
 )
 async def test_refused_handshakes(served: Served, kind: str, status: int) -> None:
     url = served.url(served.py)
@@ -326,12 +327,18 @@ async def test_refused_handshakes(served: Served, kind: str, status: int) -> Non
         url = served.url(served.py, token="wrong")
     elif kind == "no-token":
         url = url.split("?")[0]
-    else:
+    elif kind == "kernel":
         url = served.live.url("no-such-kernel")
+    else:  # an id with a quote in it: the error body must still be valid JSON
+        url = served.live.url("no%22such")
     with pytest.raises(InvalidStatus) as info:
         async with ws_client(url, additional_headers=headers):
             pass
     assert info.value.response.status_code == status
+    if kind == "kernel":
+        assert json.loads(info.value.response.body)["message"] == "no kernel with id no-such-kernel"
+    if kind == "quoted":
+        assert json.loads(info.value.response.body)["message"] == 'no kernel with id no"such'
     # Nothing happened to the kernel: it still answers.
     async with ws_client(served.url(served.py)) as client:
         reply, _ = await client.execute("'fine'")

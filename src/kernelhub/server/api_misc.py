@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import getpass
-from datetime import datetime
 
 from kernelhub.server.http import Request, Response, Router, json_response
 from kernelhub.server.hub import KernelHub
-from kernelhub.server.served import utcnow
+from kernelhub.server.served import iso, utcnow
 
 __all__ = ["MiscAPI"]
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class MiscAPI:
@@ -42,8 +37,8 @@ class MiscAPI:
         last = max([k.last_activity for k in kernels], default=self.started)
         return json_response(
             {
-                "started": _iso(self.started),
-                "last_activity": _iso(last),
+                "started": iso(self.started),
+                "last_activity": iso(last),
                 "connections": sum(k.connections for k in kernels),
                 "kernels": len(kernels),
             }

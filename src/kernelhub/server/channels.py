@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -32,6 +31,7 @@ from kernelhub.restarter import KernelEvent
 from kernelhub.server.auth import check_websocket_origin
 from kernelhub.server.bridge import KernelBridge, ServedKernelLike
 from kernelhub.server.config import ServerConfig
+from kernelhub.server.http import JSON, Receive, Scope, Send, json_bytes
 from kernelhub.server.wsconnection import Connection
 from kernelhub.server.wsframes import V1_SUBPROTOCOL, decode_json, decode_v1
 
@@ -42,9 +42,6 @@ log = logging.getLogger("kernelhub.server")
 # How long a handshake waits for a new bridge's IOPub to be proven (a kernel that never
 # answers on control is still served after it, minus what it published meanwhile).
 _READY_WAIT = 5.0
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class ChannelsAttachment:
@@ -107,8 +104,8 @@ def channels_attachment(hub: Any) -> ChannelsAttachment:
 async def _refuse(scope: Scope, send: Send, status: int, reason: str, code: int) -> None:
     log.info("WebSocket to %s refused: %s", scope.get("path"), reason)
     if "websocket.http.response" in (scope.get("extensions") or {}):
-        body = f'{{"message": "{reason}", "reason": null}}'.encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        body = json_bytes({"message": reason, "reason": None})
+        headers = [(b"content-type", JSON), (b"content-length", b"%d" % len(body))]
         await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
         await send({"type": "websocket.http.response.body", "body": body})
     else:

@@ -17,7 +17,7 @@ from typing import Any
 from kernelhub.manager import KernelManager
 from kernelhub.providers.base import KernelType
 
-__all__ = ["ServedKernel", "StartRequest", "Starter", "utcnow"]
+__all__ = ["ServedKernel", "StartRequest", "Starter", "iso", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -25,7 +25,8 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
+    """``moment`` as the API writes times: UTC, microseconds, ``Z``."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -52,7 +53,7 @@ class ServedKernel:
         model: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
-            "last_activity": _iso(self.last_activity),
+            "last_activity": iso(self.last_activity),
             "execution_state": self.execution_state,
             "connections": self.connections,
         }
