@@ -31,7 +31,13 @@ from kernelhub import paths, ports
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.connection import ConnectionInfo, new_key, remove_connection_file
 from kernelhub.deaths import Death, explain_after
-from kernelhub.errors import ClientClosedError, KernelDiedError, KernelTimeoutError, LaunchError
+from kernelhub.errors import (
+    ClientClosedError,
+    ConnectionFileError,
+    KernelDiedError,
+    KernelTimeoutError,
+    LaunchError,
+)
 from kernelhub.launchers import KernelProcess, Launcher, LocalLauncher, startup, stopping
 from kernelhub.launchers.handshake import Registrar
 from kernelhub.launchers.params import validate_launch_params
@@ -139,13 +145,15 @@ class KernelManager(EventHub):
     async def start(self, timeout: float = 60.0) -> dict[str, Any]:
         """Start the kernel; return its first ``kernel_info_reply`` content once it is ready.
 
-        Raises LaunchParamsError, LaunchError, KernelDiedError (with the reason) or
-        KernelTimeoutError (the kernel was killed).
+        Raises InvalidSpecError (a broken kernel.json), LaunchParamsError, LaunchError,
+        KernelDiedError (with the reason) or KernelTimeoutError (the kernel was killed). A
+        start that fails leaves no connection file behind.
         """
         async with self._lock:
             self._check_open()
             if self.is_alive():
                 raise LaunchError(f"kernel {self.kernel_id} is already running")
+            self.kernel_type.check_launchable()
             self.launch_params = validate_launch_params(self.kernel_type, self.launch_params)
             self.start_timeout = timeout
             self._wanted = True
@@ -161,9 +169,17 @@ class KernelManager(EventHub):
             self._registrar = Registrar()
         plan = startup.Plan(self.kernel_type, self.kernel_id, self.connection_file, self.cwd)
         plan = replace(plan, env=self.env, params=self.launch_params, outlive=self.outlive)
-        started = await startup.start(
-            plan, self.launcher, info, timeout=timeout, registrar=self._registrar
-        )
+        try:
+            started = await startup.start(
+                plan, self.launcher, info, timeout=timeout, registrar=self._registrar
+            )
+        except BaseException:
+            # Whatever ended the start (death, timeout, lost ports, a bad program, a
+            # cancellation), no kernel reads this file any more: a client finding it would
+            # wait for a kernel that is not there.
+            with contextlib.suppress(OSError, LookupError, ConnectionFileError):
+                remove_connection_file(self.connection_file, info)
+            raise
         self.connection_info = started.info
         self._supervise(started.process, started.client, started.kernel_info)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kernelhub.errors import LaunchError, LaunchParamsError
+from kernelhub.errors import InvalidSpecError, LaunchParamsError
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.providers.spec import SpecProvider
@@ -60,7 +60,7 @@ async def test_launch_refuses_an_invalid_spec(jupyter_dirs: Any) -> None:
     broken = Path(jupyter_dirs.path_kernels) / "broken"
     broken.mkdir(parents=True)
     (broken / "kernel.json").write_text(json.dumps({"argv": [], "display_name": "x"}))
-    with pytest.raises(LaunchError, match="spec/broken"):
+    with pytest.raises(InvalidSpecError, match=r"broken.kernel.json: field .argv."):
         await KernelFinder([SpecProvider()]).launch("broken")
 
 

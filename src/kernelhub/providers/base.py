@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from kernelhub.errors import InvalidSpecError, LaunchError
+
 __all__ = ["InterruptMode", "KernelType", "Provider", "Status"]
 
 Status = Literal["ok", "stale", "invalid", "shadowed"]
@@ -73,6 +75,46 @@ class KernelType:
             "launch_schema": dict(self.launch_schema) if self.launch_schema is not None else None,
             "origin": self.origin,
         }
+
+    def check_launchable(self) -> None:
+        """Raise unless this kernel type can be started.
+
+        An invalid kernelspec raises :class:`~kernelhub.errors.InvalidSpecError` naming its
+        kernel.json and the field at fault (the file is read again: a kernel type keeps only
+        the words of its diagnostics). Any other type whose ``argv`` is not a non-empty list of
+        strings raises :class:`~kernelhub.errors.LaunchError`.
+        """
+        if self.status == "invalid":
+            raise self._invalid_error()
+        argv = self.argv
+        if not argv or not all(isinstance(a, str) for a in argv) or not argv[0]:
+            raise LaunchError(
+                f"cannot launch {self.id}: argv is {list(argv)!r}; "
+                "expected a non-empty list of strings with a program first"
+            )
+
+    def _invalid_error(self) -> InvalidSpecError:
+        origin = self.origin or self.id
+        # The diagnostics of a spec start with its file or directory, which the error names.
+        prefixes = tuple(f"{p}: " for p in (origin, self.resource_dir) if p)
+        problems = [_without(d, prefixes) for d in self.diagnostics]
+        fallback = InvalidSpecError(origin, None, "; ".join(problems) or "invalid")
+        if self.resource_dir is None or not origin.endswith("kernel.json"):
+            return fallback
+        from kernelhub.specs.reader import read_spec
+
+        try:
+            _, parsed = read_spec(origin, self.name, self.resource_dir)
+        except OSError:
+            return fallback  # e.g. no kernel.json at all: the diagnostics say so
+        return parsed if isinstance(parsed, InvalidSpecError) else fallback
+
+
+def _without(text: str, prefixes: tuple[str, ...]) -> str:
+    for prefix in prefixes:
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kernelhub.errors import LaunchError, NoSuchKernelError, close_matches
+from kernelhub.errors import NoSuchKernelError, close_matches
 from kernelhub.providers.base import KernelType, Provider
 from kernelhub.specs.native import ALIASES
 
@@ -228,12 +228,11 @@ class KernelFinder:
         Returns its connection info and the :class:`~kernelhub.manager.KernelManager` that owns
         it (close the manager to stop the kernel). ``launch_params`` are checked against the
         type's schema; ``manager_options`` go to the manager (``env``, ``autorestart``, ...).
-        An invalid kernelspec raises :class:`LaunchError` with its diagnostics.
+        An invalid kernelspec raises :class:`~kernelhub.errors.InvalidSpecError` naming its
+        kernel.json and the field at fault.
         """
         kernel_type = self.get(name)
-        if kernel_type.status == "invalid":
-            problems = "; ".join(kernel_type.diagnostics) or "invalid"
-            raise LaunchError(f"cannot launch {kernel_type.id}: {problems}")
+        kernel_type.check_launchable()
         from kernelhub.manager import KernelManager
 
         manager = KernelManager(
