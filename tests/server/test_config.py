@@ -103,3 +103,15 @@ def test_tokens_and_base_urls() -> None:
     assert ServerConfig(base_url="lab").base_url == "/lab/"
     assert ServerConfig(base_url="/lab/").base_url == "/lab/"
     assert ServerConfig(base_url="").base_url == "/"
+
+
+def test_connection_limits_have_defaults_and_come_from_the_environment() -> None:
+    config = load_config({}, environ={})
+    assert (config.header_timeout, config.keep_alive_timeout) == (10.0, 5.0)
+    assert config.max_unauthenticated == 128
+    env = {"header_timeout": "2.5", "keep_alive_timeout": "1", "max_unauthenticated": "0"}
+    config = load_config({}, environ=env)
+    assert (config.header_timeout, config.keep_alive_timeout) == (2.5, 1.0)
+    assert config.max_unauthenticated == 0
+    with pytest.raises(ConfigError, match="max_unauthenticated must be a number"):
+        load_config({}, environ={"max_unauthenticated": "many"})

@@ -111,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
     from kernelhub.server.app import create_app
     from kernelhub.server.config import load_config, with_token
+    from kernelhub.server.connlimits import guarded_http
 
     config = with_token(load_config(_options(args), config_file=args.config))
     logging.basicConfig(
@@ -135,12 +136,13 @@ def run(args: argparse.Namespace) -> int:
     settings = uvicorn.Config(
         app,
         loop=loop,
-        http="httptools",
+        http=guarded_http(config),  # httptools, with a header deadline and a cap
         ws="websockets-sansio",
         lifespan="on",
         log_config=None,
         access_log=False,
         ws_per_message_deflate=False,
+        timeout_keep_alive=config.keep_alive_timeout,  # type: ignore[arg-type]  # int in hints
     )
     server = _server_class()(settings)
     try:

@@ -39,6 +39,11 @@ class ServerConfig:
     ``pools`` maps kernel type ids (``spec/python3``) to the number of warm kernels.
     ``state_dir`` ``None`` means the Jupyter runtime dir. ``root_dir`` ``None`` means the
     current directory: kernel ``path`` values are relative to it and may not leave it.
+    ``header_timeout`` (s) closes a connection whose request headers are not in by then (a
+    socket that sends nothing, or half a header); ``keep_alive_timeout`` (s) closes one idle
+    between requests; at most ``max_unauthenticated`` connections that have not presented the
+    token are kept open, the oldest closed first (0: no cap; see
+    :mod:`kernelhub.server.connlimits`).
     """
 
     ip: str = "127.0.0.1"
@@ -59,6 +64,9 @@ class ServerConfig:
     default_kernel_name: str = "python3"
     log_level: str = "INFO"
     max_body_bytes: int = 10 * 1024 * 1024
+    header_timeout: float = 10.0
+    keep_alive_timeout: float = 5.0
+    max_unauthenticated: int = 128
 
     def __post_init__(self) -> None:
         base = "/" + self.base_url.strip("/") + "/" if self.base_url.strip("/") else "/"
