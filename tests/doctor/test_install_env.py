@@ -22,7 +22,11 @@ LAUNCH = ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
 
 def kh(
-    *args: str, cwd: Path, path: str = SYSTEM_PATH, timeout: float = 60
+    *args: str,
+    cwd: Path,
+    path: str = SYSTEM_PATH,
+    timeout: float = 60,
+    stdin: int = subprocess.DEVNULL,
 ) -> subprocess.CompletedProcess[str]:
     """``python -m kernelhub ARGS`` in the isolated setup, with no environment active."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
@@ -32,7 +36,7 @@ def kh(
         capture_output=True,
         text=True,
         timeout=timeout,
-        stdin=subprocess.DEVNULL,
+        stdin=stdin,
         cwd=cwd,
         env=env,
         check=False,
@@ -251,3 +255,85 @@ def test_with_ipykernel_for_conda_needs_conda_on_path(tmp_path: Path) -> None:
     prefix = make_conda_env(tmp_path / "envs" / "bare", "3.11.7")
     result = kh("install", "--env", str(prefix), "--with-ipykernel", cwd=tmp_path)
     assert_one_line_error(result, "'conda' is not on PATH", f"conda install -p {prefix} ipykernel")
+
+
+def fake_conda(program: Path) -> Path:
+    """A conda that records its arguments (and whether stdin is a terminal) next to itself and
+    "installs" ipykernel into the ``-p`` prefix by writing its dist-info."""
+    program.parent.mkdir(parents=True, exist_ok=True)
+    record = program.parent / "record"
+    program.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" > "{record}"\n'
+        f'if [ -t 0 ]; then echo terminal >> "{record}"; fi\n'
+        'prev=""; for a in "$@"; do [ "$prev" = "-p" ] && prefix="$a"; prev="$a"; done\n'
+        'dist="$prefix/lib/python3.11/site-packages/ipykernel-6.29.5.dist-info"\n'
+        'mkdir -p "$dist"\n'
+        'printf "Metadata-Version: 2.1\\nName: ipykernel\\nVersion: 6.29.5\\n\\n" '
+        '> "$dist/METADATA"\n'
+    )
+    program.chmod(0o755)
+    return record
+
+
+def test_with_ipykernel_uses_the_conda_of_the_environments_installation(
+    jupyter_dirs: JupyterDirs, tmp_path: Path
+) -> None:
+    from tests.envs.layouts import make_conda_env, make_conda_root
+
+    root = make_conda_root(tmp_path / "miniconda3")
+    record = fake_conda(root / "condabin" / "conda")
+    prefix = make_conda_env(root / "envs" / "bare", "3.11.7", root=root)
+    result = kh("install", "--env", str(prefix), "--with-ipykernel", "--yes", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"{root / 'condabin' / 'conda'} install -p {prefix} ipykernel -y" in result.stderr
+    assert record.read_text().splitlines() == [f"install -p {prefix} ipykernel -y"]
+    assert kernel_json(jupyter_dirs.user_kernels, "conda-bare")["argv"] == [
+        str(prefix / "bin" / "python"),
+        *LAUNCH,
+    ]
+
+
+def test_conda_is_asked_only_where_someone_can_answer(tmp_path: Path) -> None:
+    import pty
+
+    from tests.envs.layouts import make_conda_env, make_conda_root
+
+    root = make_conda_root(tmp_path / "miniconda3")
+    record = fake_conda(root / "condabin" / "conda")
+    prefix = make_conda_env(root / "envs" / "bare", "3.11.7", root=root)
+    refused = kh("install", "--env", str(prefix), "--with-ipykernel", cwd=tmp_path)
+    assert_one_line_error(refused, "not a terminal", "--yes", f"install -p {prefix} ipykernel -y")
+    assert not record.exists()  # conda never ran
+    primary, secondary = pty.openpty()
+    try:
+        result = kh(
+            "install", "--env", str(prefix), "--with-ipykernel", cwd=tmp_path, stdin=secondary
+        )
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert result.returncode == 0, result.stderr
+    # No -y: conda asks on the terminal itself.
+    assert record.read_text().splitlines() == [f"install -p {prefix} ipykernel", "terminal"]
+
+
+def test_with_ipykernel_finds_conda_from_history_or_discovery(
+    jupyter_dirs: JupyterDirs, tmp_path: Path
+) -> None:
+    from tests.envs.layouts import make_conda_env, make_conda_root
+
+    # Made with `conda create -p` outside any installation: its history names the conda.
+    elsewhere = make_conda_root(tmp_path / "forge")
+    record = fake_conda(elsewhere / "bin" / "conda")
+    lone = make_conda_env(tmp_path / "lone", "3.11.7", root=elsewhere)
+    result = kh("install", "--env", str(lone), "--with-ipykernel", "-y", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert record.read_text().splitlines() == [f"install -p {lone} ipykernel -y"]
+    # Nothing names it: the installation discovery finds in the home directory is used.
+    home_root = make_conda_root(jupyter_dirs.home / "miniconda3")
+    record = fake_conda(home_root / "condabin" / "conda")
+    orphan = make_conda_env(tmp_path / "orphan", "3.11.7")
+    result = kh("install", "--env", str(orphan), "--with-ipykernel", "-y", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert record.read_text().splitlines() == [f"install -p {orphan} ipykernel -y"]

@@ -11,11 +11,29 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["Styled", "print_json", "print_table", "styled"]
+__all__ = ["Styled", "confirm", "print_json", "print_table", "styled"]
 
 
 def _use_rich() -> bool:
     return sys.stdout.isatty()
+
+
+def confirm(question: str, *, refusal: str) -> bool:
+    """Ask ``question`` on a terminal and return whether the answer was yes.
+
+    The one rule of every command that changes things after showing them (``remove
+    --missing``, ``doctor --fix``): ask on a terminal; off a terminal nobody can answer, so
+    refuse with :class:`~kernelhub.errors.KernelhubError` (``refusal``, which should say to pass
+    ``--yes``) rather than take silence for consent.
+    """
+    from kernelhub.errors import KernelhubError
+
+    if not sys.stdin.isatty():
+        raise KernelhubError(refusal)
+    sys.stdout.write(f"{question} [y/N] ")
+    sys.stdout.flush()
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
 
 
 def print_json(value: Any) -> None:

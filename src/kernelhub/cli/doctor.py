@@ -92,15 +92,13 @@ def _print_fix_plan(findings: Sequence[Finding]) -> None:
 
 
 def _confirm(count: int) -> bool:
-    if not sys.stdin.isatty():
-        raise KernelhubError(
-            "doctor --fix asks before changing anything and stdin is not a terminal; "
-            "re-run with --fix --yes to apply the fixes shown"
-        )
-    sys.stdout.write(f"apply these {count} fix(es)? [y/N] ")
-    sys.stdout.flush()
-    answer = sys.stdin.readline()
-    return answer.strip().lower() in ("y", "yes")
+    from kernelhub.cli._output import confirm
+
+    return confirm(
+        f"apply these {count} fix(es)?",
+        refusal="doctor --fix asks before changing anything and stdin is not a terminal; "
+        "re-run with --fix --yes to apply the fixes shown",
+    )
 
 
 def _apply(findings: Sequence[Finding]) -> list[dict[str, Any]]:

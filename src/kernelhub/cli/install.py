@@ -19,7 +19,14 @@ env is static, so PATH is not copied from this shell: jupyter_client (7+) and ke
 expand ${PATH} when they launch the kernel, putting the environment's tools (`!pip`) first
 and the launcher's own PATH after them. With --env, --sys-prefix means the environment's own
 share/jupyter/kernels. --with-ipykernel first installs ipykernel into the environment (with
-uv when it is on PATH, else the environment's pip; conda envs with conda).
+uv when it is on PATH, else the environment's pip; conda envs with the conda kernelhub found:
+the environment's own installation's, else the one on PATH or in ~/miniconda3 and the like).
+conda asks before it changes an environment: on a terminal it asks you; elsewhere give --yes,
+which is passed on to it as -y.
+
+The spec is installed even when it cannot start as it stands (its program is missing, its
+Python has no ipykernel, its command line lacks {connection_file}): one warning per problem
+on stderr, and `kernelhub list` shows it as stale until the problem is gone.
 """
 
 from __future__ import annotations
@@ -62,6 +69,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--with-ipykernel",
         action="store_true",
         help="with --env PATH_OR_NAME: install ipykernel into the environment first",
+    )
+    parser.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="with --with-ipykernel: let the installer go ahead without asking (conda's -y)",
     )
     parser.add_argument(
         "--interrupt-mode", choices=("signal", "message"), help="how to interrupt the kernel"
@@ -156,8 +169,38 @@ def run(args: argparse.Namespace) -> int:
         prefix=args.prefix,
         replace=args.replace,
     )
-    print(f"installed kernelspec in {path}")
+    stale = warn_about(path)
+    print(
+        f"installed kernelspec in {path}" + (" (stale: it cannot start as it is)" if stale else "")
+    )
     return 0
+
+
+def warn_about(path: str) -> bool:
+    """Warn on stderr, one line each, about what `kernelhub list` will say of the spec just
+    installed at ``path``; return whether it is stale (it cannot start as it stands)."""
+    from kernelhub.specs import SpecRegistry
+
+    name = os.path.basename(path).lower()
+    own = SpecRegistry([os.path.dirname(path)]).entry(name, aliases=False)
+    for diagnostic in own.diagnostics:
+        print(f"kernelhub: warning: kernelspec {name!r}: {diagnostic}", file=sys.stderr)
+    try:
+        winner = SpecRegistry().entry(name, aliases=False)
+    except NoSuchKernelError:
+        print(
+            f"kernelhub: warning: kernelspec {name!r} at {path} is not on the kernelspec search "
+            f"path: add {os.path.dirname(os.path.dirname(path))} to JUPYTER_PATH to use it",
+            file=sys.stderr,
+        )
+        return own.status == "stale"
+    if winner.resource_dir != own.resource_dir:
+        print(
+            f"kernelhub: warning: kernelspec {name!r} at {path} is hidden by "
+            f"{winner.resource_dir}, which comes first on the search path",
+            file=sys.stderr,
+        )
+    return own.status == "stale"
 
 
 def find_environment(value: str) -> Environment:
@@ -253,20 +296,25 @@ def _install_env(args: argparse.Namespace, target: str, variables: dict[str, str
         why = "; ".join(env.diagnostics) or "no Python interpreter in it"
         raise EnvError(f"{env.id} ({env.prefix}) cannot run a kernel: {why}")
     if args.with_ipykernel and not env.has_ipykernel:
-        from kernelhub.doctor.remedies import install_ipykernel, ipykernel_command
+        from kernelhub.doctor.remedies import install_ipykernel, installer_asks, ipykernel_command
 
-        sys.stderr.write(
-            f"installing ipykernel into {env.id}: {shlex.join(ipykernel_command(env))}\n"
-        )
-        env = install_ipykernel(env, on_line=_progress)
+        command = ipykernel_command(env, yes=args.yes)
+        if installer_asks(command) and not sys.stdin.isatty():
+            raise EnvError(
+                f"{os.path.basename(command[0])} asks before it changes {env.id} and stdin is "
+                f"not a terminal; re-run with --yes to let it install ipykernel without "
+                f"asking: {shlex.join(command)} -y"
+            )
+        sys.stderr.write(f"installing ipykernel into {env.id}: {shlex.join(command)}\n")
+        env = install_ipykernel(env, on_line=_progress, yes=args.yes)
         sys.stderr.write(f"installed ipykernel {env.ipykernel_version} into {env.id}\n")
     elif not env.has_ipykernel:
         from kernelhub.envs import install_command
 
-        command = shlex.join(install_command(env, ["ipykernel"]))
+        shown = shlex.join(install_command(env, ["ipykernel"]))
         raise EnvError(
             f"{env.id} ({env.prefix}) has no ipykernel, so it cannot run a kernel; add "
-            f"--with-ipykernel to install it first, or run: {command}"
+            f"--with-ipykernel to install it first, or run: {shown}"
         )
     data = kernel_json(env, args.display_name)
     data["env"].update(variables)
@@ -283,5 +331,9 @@ def _install_env(args: argparse.Namespace, target: str, variables: dict[str, str
             prefix=env.prefix if args.sys_prefix else args.prefix,
             replace=args.replace,
         )
-    print(f"installed kernelspec for {env.id} ({env.executable}) in {path}")
+    stale = warn_about(path)
+    print(
+        f"installed kernelspec for {env.id} ({env.executable}) in {path}"
+        + (" (stale: it cannot start as it is)" if stale else "")
+    )
     return 0

@@ -65,6 +65,6 @@ def run(args: argparse.Namespace) -> int:
         for k in kernels:
             for diagnostic in k.diagnostics:
                 print(f"  {k.id}: {diagnostic}")
-    elif any(k.status != "ok" for k in kernels):
+    elif any(k.status != "ok" or k.diagnostics for k in kernels):
         print("(some kernels need attention: `kernelhub show ID` says why)", file=sys.stderr)
     return 0

@@ -22,7 +22,7 @@ from kernelhub import paths
 from kernelhub.errors import InvalidSpecError, SpecError, SpecExistsError
 from kernelhub.specs.model import check_name, parse_spec
 from kernelhub.specs.reader import MAX_SPEC_BYTES
-from kernelhub.specs.registry import SpecRegistry
+from kernelhub.specs.registry import SpecEntry, SpecRegistry
 
 __all__ = ["install_spec", "remove_specs", "stale_spec_names"]
 
@@ -231,8 +231,10 @@ def remove_specs(
 
     Every name is checked before anything is deleted: an unknown one raises
     :class:`NoSuchKernelError`, the native kernel (it has no directory) :class:`SpecError`.
-    With ``missing_only``, only specs whose status is ``stale`` are removed; the others named
-    are left alone. Aliases are not followed: removing ``python`` never removes ``python3``.
+    With ``missing_only``, only specs whose program is gone are removed (stale with no
+    ``executable``; a spec that is stale because its Python lacks ipykernel is kept: installing
+    ipykernel mends it); the others named are left alone. Aliases are not followed: removing
+    ``python`` never removes ``python3``.
     """
     registry = registry or SpecRegistry()
     chosen: dict[str, str] = {}
@@ -243,7 +245,7 @@ def remove_specs(
                 f"{entry.name!r} is the native kernel of this interpreter (ipykernel); "
                 "it has no directory to remove"
             )
-        if missing_only and entry.status != "stale":
+        if missing_only and not _missing(entry):
             continue
         chosen[entry.name] = entry.resource_dir
     removed: list[str] = []
@@ -256,7 +258,12 @@ def remove_specs(
     return removed
 
 
+def _missing(entry: SpecEntry) -> bool:
+    return entry.status == "stale" and entry.spec is not None and entry.executable is None
+
+
 def stale_spec_names(registry: SpecRegistry | None = None) -> list[str]:
-    """The names whose winning spec is stale (``argv[0]`` gone): what ``--missing`` removes."""
+    """The names whose winning spec's program is gone (``argv[0]`` found neither as a file nor
+    on PATH): what ``--missing`` removes."""
     registry = registry or SpecRegistry()
-    return [e.name for e in registry.entries() if e.status == "stale"]
+    return [e.name for e in registry.entries() if _missing(e)]

@@ -31,7 +31,8 @@ __all__ = ["SpecEntry", "clear_cache", "scan"]
 class SpecEntry:
     """One kernel name found in one directory, and what became of it.
 
-    ``status`` is ``ok``; ``stale`` (``argv[0]`` can be found neither as a file nor on PATH);
+    ``status`` is ``ok``; ``stale`` (``argv[0]`` can be found neither as a file nor on PATH,
+    or it is found but cannot start the kernel: see :meth:`.Resolver.launch_problem`);
     ``invalid`` (``spec`` is ``None`` and ``diagnostics`` say why); or ``shadowed`` (a directory
     earlier on the path holds the same name: ``shadowed_by`` is that spec's directory).
     ``kernel_file`` is the kernel.json, ``None`` for the native kernel. ``executable`` is
@@ -50,8 +51,11 @@ class SpecEntry:
     """The parse error of an invalid kernel.json (its ``field`` says which key is at fault)."""
 
 
-_Record = tuple[tuple[int, ...], bool, KernelSpec | InvalidSpecError, str | None, str | None]
-# kernel_file -> (stat key, trusted, parsed, executable, shadowed_by) and the entry built.
+_Record = tuple[
+    tuple[int, ...], bool, KernelSpec | InvalidSpecError, str | None, str | None, str | None
+]
+# kernel_file -> (stat key, trusted, parsed, executable, shadowed_by, launch problem) and the
+# entry built.
 _cache: dict[str, tuple[_Record, SpecEntry]] = {}
 _native_cache: dict[str | None, SpecEntry] = {}
 
@@ -92,7 +96,7 @@ def _not_a_spec(child: Child, exc: OSError | None) -> SpecEntry | None:
 
 
 def _build(child: Child, record: _Record) -> SpecEntry:
-    _, _, spec, executable, shadowed_by = record
+    _, _, spec, executable, shadowed_by, launch_problem = record
     diagnostics: list[str] = []
     status: Status
     if isinstance(spec, InvalidSpecError):
@@ -103,6 +107,13 @@ def _build(child: Child, record: _Record) -> SpecEntry:
         if executable is None:
             status = "stale"
             diagnostics.append(f"argv[0] {spec.argv[0]!r} is neither an existing file nor on PATH")
+        elif launch_problem is not None:
+            status = "stale"
+            diagnostics.append(launch_problem)
+        if not any("{connection_file}" in arg for arg in spec.argv):
+            diagnostics.append(
+                "argv has no {connection_file}: the kernel is never told which ports to use"
+            )
         if not spec.display_name:
             diagnostics.append("display_name is missing or empty")
         if not spec.language:
@@ -147,16 +158,21 @@ def _entry(
             reason = exc.strerror or type(exc).__name__
             spec = InvalidSpecError(kernel_file, None, f"cannot be read: {reason}")
             ok = False
-        record = (key, ok, spec, None, None)
+        record = (key, ok, spec, None, None, None)
         cached = None
     executable = (
         resolver.executable(spec.argv[0], spec.resource_dir)
         if isinstance(spec, KernelSpec)
         else None
     )
-    if cached is not None and record[3] == executable and record[4] == shadowed_by:
+    problem = (
+        resolver.launch_problem(spec.argv, spec.env, executable)
+        if isinstance(spec, KernelSpec) and executable is not None
+        else None
+    )
+    if cached is not None and record[3:] == (executable, shadowed_by, problem):
         return cached[1]
-    record = (record[0], record[1], spec, executable, shadowed_by)
+    record = (record[0], record[1], spec, executable, shadowed_by, problem)
     entry = _build(child, record)
     _cache[kernel_file] = (record, entry)
     return entry
