@@ -126,6 +126,7 @@ def symlinked_good_spec(kernels: Path, _: pytest.MonkeyPatch) -> str:
     return "linked"
 
 
+OK = ("ok", True)
 HUGE_ARGV = json.dumps(good_spec(argv=["python", *[f"--opt{i}" for i in range(50_000)]]))
 DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -146,34 +147,47 @@ CASES = [
     Case("argv empty", spec(argv=[]), "got an empty list"),
     Case("argv item int", spec(argv=["python", 3]), "got number at index 1"),
     Case("argv0 empty", spec(argv=["", "x"]), "argv[0] (the program) is an empty string"),
-    Case("display_name int", spec(display_name=3), "field 'display_name': expected a string"),
-    Case(
-        "display_name null", spec(display_name=None), "'display_name': expected a string, got null"
-    ),
-    Case("language list", spec(language=["py"]), "field 'language': expected a string, got list"),
-    Case("interrupt_mode bad", spec(interrupt_mode="sometimes"), "got 'sometimes'"),
-    Case("interrupt_mode int", spec(interrupt_mode=1), "field 'interrupt_mode'"),
-    Case("env list", spec(env=["A=1"]), "field 'env': expected an object, got list"),
-    Case("env int value", spec(env={"A": 1}), "string values, got number for 'A'"),
-    Case("metadata string", spec(metadata="x"), "field 'metadata': expected an object"),
+    Case("argv item object", spec(argv=["python", {"a": 1}]), "got object at index 1"),
+    Case("argv item list", spec(argv=[["python"]]), "got list at index 0"),
+    Case("argv NUL", spec(argv=["python", "a\0b"]), "item 1 holds a NUL character"),
+    # Only argv can make a spec invalid: everything else is a warning, and the spec is listed.
+    Case("display_name int", spec(display_name=3), "'display_name': expected a string", *OK),
+    Case("display_name null", spec(display_name=None), "expected a string, got null", *OK),
+    Case("language list", spec(language=["py"]), "'language': expected a string, got list", *OK),
+    Case("interrupt_mode bad", spec(interrupt_mode="sometimes"), "got 'sometimes'", *OK),
+    Case("interrupt_mode int", spec(interrupt_mode=1), "field 'interrupt_mode'", *OK),
+    Case("env list", spec(env=["A=1"]), "field 'env': expected an object, got list", *OK),
+    Case("env int value", spec(env={"A": 1}), "string values, got number for 'A'", *OK),
+    Case("env bad name", spec(env={"A=B": "1"}), "cannot be an environment variable", *OK),
+    Case("env NUL value", spec(env={"A": "a\0b"}), "holds a NUL character", *OK),
+    Case("metadata string", spec(metadata="x"), "field 'metadata': expected an object", *OK),
     Case(
         "provisioner not object",
         spec(metadata={"kernel_provisioner": "local"}),
         "field 'metadata.kernel_provisioner': expected an object, got string",
+        *OK,
     ),
     Case(
         "provisioner without name",
         spec(metadata={"kernel_provisioner": {"config": {}}}),
         "expected a string 'provisioner_name'",
+        *OK,
     ),
     Case(
         "encryption not list",
         spec(metadata={"supported_encryption": True}),
         "field 'metadata.supported_encryption'",
+        *OK,
     ),
-    Case("protocol version null", spec(kernel_protocol_version=None), "got null"),
-    Case("codemirror number", spec(codemirror_mode=1), "field 'codemirror_mode'"),
-    Case("help_links object", spec(help_links={}), "field 'help_links'"),
+    Case(
+        "encryption a string",
+        spec(metadata={"supported_encryption": "curve"}),
+        "got string; read as ['curve']",
+        *OK,
+    ),
+    Case("protocol version null", spec(kernel_protocol_version=None), "got null", *OK),
+    Case("codemirror number", spec(codemirror_mode=1), "field 'codemirror_mode'", *OK),
+    Case("help_links object", spec(help_links={}), "field 'help_links'", *OK),
     Case("non-utf8 bytes", raw(b'{"argv": ["\xff\xfe"]}'), "not UTF-8: byte 0xff at offset 11"),
     Case("bom", raw(b'\xef\xbb\xbf{"argv": ["x"]}'), "byte-order mark"),
     Case("50 MB file", huge_file, f"kernelhub reads at most {MAX_SPEC_BYTES} bytes"),

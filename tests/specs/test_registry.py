@@ -83,10 +83,10 @@ def test_invalid_winner_hides_valid_spec_like_jupyter_client(tmp_path: Path) -> 
 
 
 def test_invalid_spec_error_keeps_the_field(registry: SpecRegistry, kernels: Path) -> None:
-    write_spec(kernels, "k", good_spec(env={"A": 1}))
+    write_spec(kernels, "k", good_spec(argv=["python", 1]))
     with pytest.raises(InvalidSpecError) as info:
         registry.get("k")
-    assert info.value.field == "env"
+    assert info.value.field == "argv"
 
 
 def test_unknown_name_suggests_close_matches(registry: SpecRegistry, kernels: Path) -> None:

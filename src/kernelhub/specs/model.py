@@ -5,16 +5,21 @@ raises :class:`~kernelhub.errors.InvalidSpecError` naming the file, the field an
 expected. Unknown keys are kept in ``extra`` so that :meth:`KernelSpec.to_dict` gives back
 everything the file held.
 
-kernelhub is stricter than jupyter_client on purpose where a looser spec could never launch:
-``argv`` must be a non-empty list of strings (jupyter_client accepts ``[]`` and ``[1]``) and
-``env`` values must be strings (``Popen`` rejects anything else). Optional fields that
-jupyter_client ignores (``codemirror_mode``, ``help_links``) are checked for their documented
-shape so that frontends can rely on it.
+Strict in what we write, lenient in what we read. Reading (``strict=False``), only what
+launching needs can make a spec invalid: ``argv`` must be a non-empty list of strings without
+NUL characters (jupyter_client accepts ``[]`` and ``[1]``, which could never start). Every
+other field that breaks the format (``display_name``, ``language``, ``env``, ``interrupt_mode``,
+``metadata.*``, ``kernel_protocol_version``, ``codemirror_mode``, ``help_links``) is a warning,
+and the value is read as a person would read it; jupyter_client drops such a spec altogether,
+and ipykernel 7.3 writes ``"supported_encryption": "curve"``, which would hide the default
+``python3`` kernel. Whatever jupyter_client accepts is read as it reads it. Installing
+(``strict=True``, the default) refuses every one of these problems.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,6 +87,9 @@ class KernelSpec:
     codemirror_mode: str | Mapping[str, Any] | None = None
     help_links: tuple[Mapping[str, str], ...] | None = None
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    warnings: tuple[str, ...] = ()
+    """What a lenient reading found wrong, one line each (the field, the problem, how the
+    value was read instead); empty for a spec that follows the format."""
 
     def to_dict(self) -> dict[str, Any]:
         """The kernel.json content: every field kept, unknown keys included (a deep copy)."""
@@ -122,7 +130,24 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
+class _Reading:
+    """How one kernel.json is read: strictly (the first problem raises) or leniently (each
+    problem becomes a warning, and the value is read as a person would read it)."""
+
+    def __init__(self, path: str, strict: bool) -> None:
+        self.path = path
+        self.strict = strict
+        self.warnings: list[str] = []
+
+    def problem(self, key: str, problem: str, reading: str) -> None:
+        """A field that breaks the format: raise, or warn and say how it is read instead."""
+        if self.strict:
+            raise InvalidSpecError(self.path, key, problem)
+        self.warnings.append(f"field {key!r}: {problem}; {reading}")
+
+
 def _argv(path: str, value: object) -> tuple[str, ...]:
+    # Always strict: without a usable argv nothing can be launched.
     expected = "expected a non-empty list of strings"
     if not isinstance(value, list):
         raise InvalidSpecError(path, "argv", f"{expected}, got {_kind(value)}")
@@ -131,79 +156,136 @@ def _argv(path: str, value: object) -> tuple[str, ...]:
     for i, item in enumerate(value):
         if not isinstance(item, str):
             raise InvalidSpecError(path, "argv", f"{expected}, got {_kind(item)} at index {i}")
+        if "\0" in item:
+            raise InvalidSpecError(path, "argv", f"item {i} holds a NUL character")
     if not value[0]:
         raise InvalidSpecError(path, "argv", "argv[0] (the program) is an empty string")
     return tuple(value)
 
 
-def _string(path: str, key: str, value: object, what: str = "a string") -> str:
-    if not isinstance(value, str):
-        raise InvalidSpecError(path, key, f"expected {what}, got {_kind(value)}")
-    return value
+def _as_text(value: object) -> str | None:
+    """A JSON scalar as a person reads it in a text field (``3`` is ``"3"``); else ``None``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    return None
 
 
-def _object(path: str, key: str, value: object) -> dict[str, Any]:
+def _text(r: _Reading, key: str, value: object, fallback: str) -> str:
+    if isinstance(value, str):
+        return value
+    text = _as_text(value)
+    if text is not None and not isinstance(value, bool):
+        r.problem(key, f"expected a string, got {_kind(value)}", f"read as {text!r}")
+        return text
+    r.problem(key, f"expected a string, got {_kind(value)}", fallback)
+    return ""
+
+
+def _env(r: _Reading, value: object) -> Mapping[str, str]:
     if not isinstance(value, dict):
-        raise InvalidSpecError(path, key, f"expected an object, got {_kind(value)}")
-    return value
+        r.problem("env", f"expected an object, got {_kind(value)}", "ignored")
+        return _EMPTY
+    env: dict[str, str] = {}
+    for key, item in value.items():
+        text = _as_text(item)
+        if not key or "=" in key or "\0" in key:
+            r.problem("env", f"{key!r} cannot be an environment variable name", "left out")
+        elif text is None:
+            r.problem("env", f"expected string values, got {_kind(item)} for {key!r}", "left out")
+        elif "\0" in text:
+            r.problem("env", f"the value of {key!r} holds a NUL character", "left out")
+        else:
+            if not isinstance(item, str):
+                r.problem(
+                    "env",
+                    f"expected string values, got {_kind(item)} for {key!r}",
+                    f"read as {text!r}",
+                )
+            env[key] = text
+    return MappingProxyType(env)
 
 
-def _env(path: str, value: object) -> Mapping[str, str]:
-    env = _object(path, "env", value)
-    for key, item in env.items():
-        if not isinstance(item, str):
-            raise InvalidSpecError(
-                path, "env", f"expected an object of string values, got {_kind(item)} for {key!r}"
-            )
-    return MappingProxyType(dict(env))
-
-
-def _metadata(path: str, value: object) -> Mapping[str, Any]:
-    meta = _object(path, "metadata", value)
+def _metadata(r: _Reading, value: object) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        r.problem("metadata", f"expected an object, got {_kind(value)}", "ignored")
+        return _EMPTY
+    meta = dict(value)
     prov = meta.get("kernel_provisioner")
     if prov is not None:
-        field_name = "metadata.kernel_provisioner"
-        prov = _object(path, field_name, prov)
-        if not isinstance(prov.get("provisioner_name"), str):
+        # Kept as written: kernelhub does not use provisioners, a tool that does may.
+        key = "metadata.kernel_provisioner"
+        if not isinstance(prov, dict):
+            r.problem(key, f"expected an object, got {_kind(prov)}", "kept as written")
+        elif not isinstance(prov.get("provisioner_name"), str):
             got = _kind(prov.get("provisioner_name")) if "provisioner_name" in prov else "nothing"
-            raise InvalidSpecError(
-                path, field_name, f"expected a string 'provisioner_name', got {got}"
+            r.problem(key, f"expected a string 'provisioner_name', got {got}", "kept as written")
+        elif "config" in prov and not isinstance(prov["config"], dict):
+            r.problem(
+                key + ".config",
+                f"expected an object, got {_kind(prov['config'])}",
+                "kept as written",
             )
-        if "config" in prov:
-            _object(path, field_name + ".config", prov["config"])
-    enc = meta.get("supported_encryption")
-    if enc is not None and (not isinstance(enc, list) or not all(isinstance(e, str) for e in enc)):
-        raise InvalidSpecError(
-            path, "metadata.supported_encryption", f"expected a list of strings, got {_kind(enc)}"
-        )
-    return MappingProxyType(dict(meta))
+    key = "metadata.supported_encryption"
+    enc = meta.get(key.partition(".")[2])
+    if enc is not None and not (isinstance(enc, list) and all(isinstance(e, str) for e in enc)):
+        # ipykernel 7.3 writes "curve": one scheme, as a string.
+        if isinstance(enc, str):
+            reading: list[str] | None = [enc]
+        elif isinstance(enc, list):
+            reading = [e for e in enc if isinstance(e, str)]
+        else:
+            reading = None
+        how = f"read as {reading!r}" if reading is not None else "ignored"
+        r.problem(key, f"expected a list of strings, got {_kind(enc)}", how)
+        if reading is None:
+            del meta["supported_encryption"]
+        else:
+            meta["supported_encryption"] = reading
+    return MappingProxyType(meta)
 
 
-def _interrupt_mode(path: str, value: object) -> InterruptMode:
-    text = _string(path, "interrupt_mode", value, "'signal' or 'message'")
+def _interrupt_mode(r: _Reading, value: object) -> InterruptMode:
     # jupyter_client's CaselessStrEnum accepts any case and normalises it.
-    lowered = text.lower()
+    lowered = value.lower() if isinstance(value, str) else None
     if lowered == "signal":
         return "signal"
     if lowered == "message":
         return "message"
-    raise InvalidSpecError(path, "interrupt_mode", f"expected 'signal' or 'message', got {text!r}")
+    got = repr(value) if isinstance(value, str) else _kind(value)
+    r.problem("interrupt_mode", f"expected 'signal' or 'message', got {got}", "read as 'signal'")
+    return "signal"
 
 
-def _codemirror_mode(path: str, value: object) -> str | Mapping[str, Any]:
+def _protocol_version(r: _Reading, value: object) -> str | None:
+    if isinstance(value, str):
+        return value
+    key, problem = "kernel_protocol_version", f"expected a string like '5.3', got {_kind(value)}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = json.dumps(value)
+        r.problem(key, problem, f"read as {text!r}")
+        return text
+    r.problem(key, problem, "ignored")
+    return None
+
+
+def _codemirror_mode(r: _Reading, value: object) -> str | Mapping[str, Any] | None:
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
         return MappingProxyType(dict(value))
-    raise InvalidSpecError(
-        path, "codemirror_mode", f"expected a string or an object, got {_kind(value)}"
-    )
+    r.problem("codemirror_mode", f"expected a string or an object, got {_kind(value)}", "ignored")
+    return None
 
 
-def _help_links(path: str, value: object) -> tuple[Mapping[str, str], ...]:
+def _help_links(r: _Reading, value: object) -> tuple[Mapping[str, str], ...] | None:
     expected = "expected a list of objects with string 'text' and 'url'"
     if not isinstance(value, list):
-        raise InvalidSpecError(path, "help_links", f"{expected}, got {_kind(value)}")
+        r.problem("help_links", f"{expected}, got {_kind(value)}", "ignored")
+        return None
     links: list[Mapping[str, str]] = []
     for i, link in enumerate(value):
         if not (
@@ -211,36 +293,44 @@ def _help_links(path: str, value: object) -> tuple[Mapping[str, str], ...]:
             and isinstance(link.get("text"), str)
             and isinstance(link.get("url"), str)
         ):
-            raise InvalidSpecError(path, "help_links", f"{expected}, item {i} is not one")
+            r.problem("help_links", f"{expected}, item {i} is not one", "the item is left out")
+            continue
         links.append(MappingProxyType(dict(link)))
     return tuple(links)
 
 
-def parse_spec(data: object, *, path: str, name: str, resource_dir: str) -> KernelSpec:
+def parse_spec(
+    data: object, *, path: str, name: str, resource_dir: str, strict: bool = True
+) -> KernelSpec:
     """Validate decoded kernel.json content and build its :class:`KernelSpec`.
 
-    ``path`` (the kernel.json file) is only used in error messages. Raises
-    :class:`InvalidSpecError` for the first field that breaks the format.
+    ``path`` (the kernel.json file) is only used in messages. Strict (the default, for what
+    kernelhub writes): :class:`InvalidSpecError` for the first field that breaks the format.
+    Lenient (``strict=False``, for reading what others wrote): only what launching needs (a
+    JSON object with a usable ``argv``) raises; every other problem is a warning in
+    :attr:`KernelSpec.warnings` and the value is read as a person would read it (``"curve"``
+    for ``supported_encryption`` is ``["curve"]``, a display name of ``3`` is ``"3"``).
     """
     if not isinstance(data, dict):
         raise InvalidSpecError(path, None, f"expected a JSON object, got {_kind(data)}")
     if "argv" not in data:
         raise InvalidSpecError(path, "argv", "missing; expected a non-empty list of strings")
     argv = _argv(path, data["argv"])
-    display_name = _string(path, "display_name", data.get("display_name", ""))
-    language = _string(path, "language", data.get("language", ""))
-    mode = _interrupt_mode(path, data.get("interrupt_mode", "signal"))
-    env = _env(path, data["env"]) if "env" in data else _EMPTY
-    metadata = _metadata(path, data["metadata"]) if "metadata" in data else _EMPTY
-    version: str | None = None
-    if "kernel_protocol_version" in data:
-        version = _string(
-            path, "kernel_protocol_version", data["kernel_protocol_version"], "a string like '5.3'"
-        )
-    codemirror = (
-        _codemirror_mode(path, data["codemirror_mode"]) if "codemirror_mode" in data else None
+    r = _Reading(path, strict)
+    display_name = _text(
+        r, "display_name", data.get("display_name", ""), "the directory name is shown"
     )
-    links = _help_links(path, data["help_links"]) if "help_links" in data else None
+    language = _text(r, "language", data.get("language", ""), "read as empty")
+    mode = _interrupt_mode(r, data.get("interrupt_mode", "signal"))
+    env = _env(r, data["env"]) if "env" in data else _EMPTY
+    metadata = _metadata(r, data["metadata"]) if "metadata" in data else _EMPTY
+    version = (
+        _protocol_version(r, data["kernel_protocol_version"])
+        if "kernel_protocol_version" in data
+        else None
+    )
+    codemirror = _codemirror_mode(r, data["codemirror_mode"]) if "codemirror_mode" in data else None
+    links = _help_links(r, data["help_links"]) if "help_links" in data else None
     extra = {k: v for k, v in data.items() if k not in _KNOWN}
     return KernelSpec(
         name=name,
@@ -255,4 +345,5 @@ def parse_spec(data: object, *, path: str, name: str, resource_dir: str) -> Kern
         codemirror_mode=codemirror,
         help_links=links,
         extra=MappingProxyType(extra) if extra else _EMPTY,
+        warnings=tuple(r.warnings),
     )

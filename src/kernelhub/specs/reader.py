@@ -182,6 +182,10 @@ def read_spec(
         )
     try:
         data = _decode(kernel_file, raw)
-        return key, parse_spec(data, path=kernel_file, name=name, resource_dir=resource_dir)
+        # Lenient: only what launching needs makes a spec invalid; the rest is warned about.
+        spec = parse_spec(
+            data, path=kernel_file, name=name, resource_dir=resource_dir, strict=False
+        )
+        return key, spec
     except InvalidSpecError as exc:
         return key, exc

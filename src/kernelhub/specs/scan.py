@@ -104,6 +104,7 @@ def _build(child: Child, record: _Record) -> SpecEntry:
         diagnostics.append(str(spec))
     else:
         status = "ok"
+        diagnostics.extend(spec.warnings)
         if executable is None:
             status = "stale"
             diagnostics.append(f"argv[0] {spec.argv[0]!r} is neither an existing file nor on PATH")
@@ -114,9 +115,10 @@ def _build(child: Child, record: _Record) -> SpecEntry:
             diagnostics.append(
                 "argv has no {connection_file}: the kernel is never told which ports to use"
             )
-        if not spec.display_name:
+        warned = {w.split("'", 2)[1] for w in spec.warnings}
+        if not spec.display_name and "display_name" not in warned:
             diagnostics.append("display_name is missing or empty")
-        if not spec.language:
+        if not spec.language and "language" not in warned:
             diagnostics.append("language is missing or empty")
     if not is_valid_name(child.name):
         diagnostics.append(
