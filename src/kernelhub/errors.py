@@ -88,12 +88,62 @@ class SpecExistsError(SpecError):
     """Installing would replace an existing kernelspec and ``replace`` was not given."""
 
 
-def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """Return up to ``n`` candidates that look like ``word`` (case-insensitive), best first."""
-    import difflib
+def _edits(a: str, b: str, limit: int) -> int:
+    """The edit distance of ``a`` and ``b`` (a swap of neighbours counts as one), or
+    ``limit + 1`` as soon as it is known to be over ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] | None = None
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if before is not None and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return previous[-1]
 
-    pool = {c.lower(): c for c in candidates}
-    return [pool[m] for m in difflib.get_close_matches(word.lower(), list(pool), n, 0.6)]
+
+def _allowed(a: str, b: str) -> int:
+    # A typo, not a resemblance: nothing when either has one or two letters (any two-letter
+    # name is two edits from any other), then one edit, two from 9 letters, three from 13.
+    n = min(len(a), len(b))
+    return 0 if n <= 2 else 1 if n <= 8 else 2 if n <= 12 else 3
+
+
+def _distance(word: str, candidate: str) -> int | None:
+    """How far ``candidate`` is from what ``word`` was meant to be, or ``None`` if not close."""
+    w, c = word.lower(), candidate.lower()
+    w_tail, c_tail = w.rpartition("/")[2], c.rpartition("/")[2]
+    if w_tail == c_tail:
+        return 0  # the name without its provider (``datasci``), or with another one
+    # A shared ``provider/`` says nothing: ``spec/ab`` is not close to ``spec/ir``.
+    while "/" in w and "/" in c and w.split("/", 1)[0] == c.split("/", 1)[0]:
+        w, c = w.split("/", 1)[1], c.split("/", 1)[1]
+    for extra, (a, b) in enumerate(((w, c), (w_tail, c_tail))):
+        limit = _allowed(a, b)
+        if (d := _edits(a, b, limit)) <= limit:
+            return d + extra
+    return None
+
+
+def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Return up to ``n`` candidates that ``word`` is a typo of (case-insensitive), best first.
+
+    Close means a few edits away (none when either has one or two letters, one up to eight
+    letters, then two, then three), compared after a shared ``provider/`` prefix; a
+    candidate whose last ``/`` part is ``word``'s is closest of all.
+    """
+    scored = []
+    for candidate in dict.fromkeys(candidates):
+        d = _distance(word, candidate)
+        if d is not None and candidate.lower() != word.lower():
+            scored.append((d, candidate))
+    scored.sort(key=lambda item: item[0])
+    return [c for _, c in scored[:n]]
 
 
 class NoSuchKernelError(KernelhubError, LookupError):
