@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,12 @@ import zmq
 import zmq.asyncio
 
 from kernelhub.connection import ConnectionInfo, new_key
-from kernelhub.protocol import Message, Session
+from kernelhub.protocol import Message, Session, Signer
+
+
+def _dict(content: Any) -> dict[str, Any]:
+    return content if type(content) is dict else {}
+
 
 Handler = Callable[["FakeKernel", list[bytes], Message], Awaitable[None]]
 
@@ -42,26 +48,41 @@ class FakeKernel:
             await self.arrived.wait_for(lambda: any(m.msg_type == msg_type for m in self.requests))
         return next(m for m in self.requests if m.msg_type == msg_type)
 
+    def frames(self, msg: Message, content: Any, idents: Sequence[bytes] = ()) -> list[bytes]:
+        """``msg``'s frames, signed; ``content`` not a dict (garbage) replaces its content."""
+        if type(content) is dict:
+            return self.session.serialize(msg, idents)
+        frames = self.session.serialize(msg)
+        frames[5] = json.dumps(content).encode()
+        frames[1] = Signer(self.info.key).sign(*frames[2:6])
+        return [*idents, *frames]
+
     async def reply(
         self,
         idents: list[bytes],
         parent: Message,
-        content: dict[str, Any],
+        content: Any,
         *,
         channel: str = "shell",
     ) -> None:
-        """Send ``<request>_reply`` with ``content`` to ``idents``."""
+        """Send ``<request>_reply`` with ``content`` (see :meth:`frames`) to ``idents``."""
         msg_type = parent.msg_type.replace("_request", "_reply")
-        msg = self.session.message(msg_type, content, parent=parent)
+        msg = self.session.message(msg_type, _dict(content), parent=parent)
         sock = self.shell if channel == "shell" else self.control
-        await sock.send_multipart(self.session.serialize(msg, idents))
+        await sock.send_multipart(self.frames(msg, content, idents))
 
-    async def publish(
-        self, msg_type: str, content: dict[str, Any], parent: Message | None = None
-    ) -> None:
-        """Publish a message on IOPub (``parent`` None: an empty parent header)."""
-        msg = self.session.message(msg_type, content, parent=parent)
-        await self.iopub.send_multipart(self.session.serialize(msg))
+    async def publish(self, msg_type: str, content: Any, parent: Message | None = None) -> None:
+        """Publish a message on IOPub (``parent`` None: an empty parent header); ``content``
+        as in :meth:`frames`."""
+        msg = self.session.message(msg_type, _dict(content), parent=parent)
+        await self.iopub.send_multipart(self.frames(msg, content))
+
+    async def ask(self, idents: list[bytes], parent: Message, content: Any) -> Message:
+        """Send an ``input_request`` with ``content`` on stdin and return the input_reply."""
+        msg = self.session.message("input_request", _dict(content), parent=parent)
+        await self.stdin.send_multipart(self.frames(msg, content, idents))
+        _, answer = self.session.deserialize(await self.stdin.recv_multipart())
+        return answer
 
     async def publish_frames(self, frames: list[bytes]) -> None:
         """Publish raw frames on IOPub, garbage included."""
@@ -91,8 +112,12 @@ async def _welcome(kernel: FakeKernel) -> None:
 
 
 @contextlib.asynccontextmanager
-async def fake_kernel(handler: Handler) -> AsyncIterator[FakeKernel]:
-    """Run a fake kernel whose shell and control requests go to ``handler``."""
+async def fake_kernel(handler: Handler, *, welcome: bool = True) -> AsyncIterator[FakeKernel]:
+    """Run a fake kernel whose shell and control requests go to ``handler``.
+
+    ``welcome`` false: no ``iopub_welcome``, so that only IOPub messages caused by the
+    client's requests prove its subscription (as with kernels that bind a plain PUB socket).
+    """
     ctx = zmq.asyncio.Context.instance()
     socks: dict[str, zmq.asyncio.Socket] = {
         "shell": ctx.socket(zmq.ROUTER),
@@ -117,8 +142,9 @@ async def fake_kernel(handler: Handler) -> AsyncIterator[FakeKernel]:
     tasks = [
         asyncio.create_task(_serve(kernel, socks["shell"], handler)),
         asyncio.create_task(_serve(kernel, socks["control"], handler)),
-        asyncio.create_task(_welcome(kernel)),
     ]
+    if welcome:
+        tasks.append(asyncio.create_task(_welcome(kernel)))
     try:
         yield kernel
     finally:

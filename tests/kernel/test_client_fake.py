@@ -248,3 +248,35 @@ async def test_lazy_iopub_still_serves_subscribers() -> None:
         assert not slow.done()
         release.set()
         assert (await slow).stdout == "slow"
+
+
+# On Python 3.10 asyncio.wait_for raises asyncio.TimeoutError, not yet the builtin
+# TimeoutError: these two failed there while the client caught only the builtin.
+
+
+async def test_wait_for_ready_retries_until_iopub_answers() -> None:
+    probes = 0
+
+    async def handler(kernel: FakeKernel, idents: list[bytes], msg: Message) -> None:
+        # No iopub_welcome, and IOPub stays silent for the first probes: wait_for_ready's
+        # first short waits for proof run out, and it must keep probing.
+        nonlocal probes
+        probes += 1
+        if probes < 4:
+            await kernel.reply(idents, msg, {"status": "ok"})
+        else:
+            await standard(kernel, idents, msg)
+
+    async with (
+        fake_kernel(handler, welcome=False) as kernel,
+        AsyncKernelClient(kernel.info) as client,
+    ):
+        assert (await client.wait_for_ready(timeout=10))["status"] == "ok"
+    assert probes >= 4
+
+
+async def test_a_heartbeat_that_does_not_echo_is_false() -> None:
+    # The fake kernel binds its heartbeat socket but never echoes.
+    async with fake_kernel(standard) as kernel, AsyncKernelClient(kernel.info) as client:
+        assert await client.heartbeat(timeout=0.05) is False
+        assert await client.heartbeat(timeout=0.05) is False  # a fresh socket, still no echo

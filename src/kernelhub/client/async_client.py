@@ -165,7 +165,8 @@ class AsyncKernelClient(RequestMethods):
                     remaining = deadline - loop.time()
                     try:
                         await asyncio.wait_for(proof.wait(), max(min(interval, remaining), 0))
-                    except TimeoutError:
+                    # asyncio.TimeoutError: a class of its own before Python 3.11.
+                    except asyncio.TimeoutError:
                         if loop.time() >= deadline:
                             raise KernelTimeoutError(
                                 f"wait_for_ready: the kernel's IOPub channel did not answer "

@@ -23,7 +23,13 @@ import zmq
 from kernelhub.client._zmq import EVENTS, POLLIN, raw_get, recv_frames, selector, send_frames
 from kernelhub.client.heartbeat import Heartbeat
 from kernelhub.connection import Channel, ConnectionInfo
-from kernelhub.errors import ClientClosedError, KernelDiedError, KernelTimeoutError, ProtocolError
+from kernelhub.errors import (
+    ClientClosedError,
+    KernelDiedError,
+    KernelTimeoutError,
+    ProtocolError,
+    SignatureError,
+)
 from kernelhub.protocol import Message, Session
 
 __all__ = ["Channels", "Failable", "Handler"]
@@ -41,6 +47,10 @@ class Failable:
     """Something waiting on the kernel that can be woken with an error (death, close)."""
 
     __slots__ = ()
+
+    #: Whether an unreadable IOPub or stdin message of its own fails it too (an execution's
+    #: outputs, which it would otherwise miss), not only an unreadable reply.
+    wants_outputs = False
 
     def fail(self, exc: BaseException) -> None:
         """Wake the waiter with ``exc``."""
@@ -74,7 +84,8 @@ class Channels:
     popped on arrival); ``iopub_routes`` and ``stdin_routes`` map it to a handler called for
     every IOPub or stdin message whose parent it is. Every IOPub message also goes to the
     ``on_iopub`` hooks (subscribers). ``waiters`` are woken with an error when the kernel dies
-    or the client closes. Must be opened and used in the thread of one running event loop.
+    or the client closes; ``owners`` are those to fail when a message whose parent is their
+    request cannot be read. Must be opened and used in the thread of one running event loop.
     """
 
     def __init__(self, info: ConnectionInfo, session: Session) -> None:
@@ -85,6 +96,7 @@ class Channels:
         self.stdin_routes: dict[str, Handler] = {}
         self.on_iopub: list[Handler] = []
         self.waiters: set[Failable] = set()
+        self.owners: dict[str, Failable] = {}
         #: How many iopub_routes belong to executions that can wait (see drain_iopub).
         self.lazy_iopub = 0
         self.closed = False
@@ -160,6 +172,8 @@ class Channels:
                     _, msg = deserialize(frames)
                 except ProtocolError as exc:
                     log.warning("dropped a bad message on %s: %s", channel, exc)
+                    if not isinstance(exc, SignatureError):
+                        self._tell_owner(channel, frames, exc)
                     continue
                 try:
                     handler(msg)
@@ -170,6 +184,13 @@ class Channels:
                 self.loop.call_soon(drain)
 
         return drain
+
+    def _tell_owner(self, channel: str, frames: list[bytes], exc: ProtocolError) -> None:
+        # A dropped reply would leave its request waiting for ever (or until its timeout, with
+        # a misleading message): fail it with the reason instead.
+        owner = self.owners.get(self.session.peek_parent(frames) or "")
+        if owner is not None and (channel in ("shell", "control") or owner.wants_outputs):
+            owner.fail(type(exc)(f"unreadable {channel} message from the kernel: {exc}"))
 
     def _iopub_can_wait(self) -> bool:
         # Nobody needs IOPub messages as they come: only executions that collect their
@@ -246,6 +267,7 @@ class Channels:
         msg_id = msg.msg_id
         self.replies[msg_id] = pending
         self.waiters.add(pending)
+        self.owners[msg_id] = pending
         handle = None
         if timeout is not None:
             handle = loop.call_later(timeout, pending.expire, what or msg.msg_type, timeout)
@@ -257,6 +279,7 @@ class Channels:
                 handle.cancel()
             self.replies.pop(msg_id, None)
             self.waiters.discard(pending)
+            self.owners.pop(msg_id, None)
 
     # -- routing ---------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
+from kernelhub.client import _fields
 from kernelhub.client.channels import Channels, Failable
 from kernelhub.client.messages import ExecuteRequestContent
 from kernelhub.client.results import (
@@ -27,7 +28,7 @@ from kernelhub.client.results import (
     Output,
     output_from_iopub,
 )
-from kernelhub.errors import KernelTimeoutError
+from kernelhub.errors import KernelTimeoutError, RemoteProtocolError
 from kernelhub.protocol import Message
 
 __all__ = ["Execution", "InputHandler", "OutputHandler"]
@@ -46,6 +47,8 @@ class Execution(Failable):
     keeps running in the kernel). ``on_output`` and ``on_input`` callbacks run in the task that
     iterates, so their exceptions propagate to it.
     """
+
+    wants_outputs = True
 
     def __init__(
         self,
@@ -89,14 +92,21 @@ class Execution(Failable):
 
     def _on_iopub(self, msg: Message) -> None:
         msg_type = msg.msg_type
-        if msg_type == "status":
-            if msg.content.get("execution_state") == "idle":
-                self._idle = True
-                if self._reply is not None:
-                    self._done = True
-                    self._notify()
+        # Called by the channel's receiver, which only logs what escapes: the execution's
+        # own task must hear that a message of its own could not be read.
+        try:
+            if msg_type == "status":
+                state = _fields.text(msg.content, "execution_state", msg_type)
+                if state == "idle":
+                    self._idle = True
+                    if self._reply is not None:
+                        self._done = True
+                        self._notify()
+                return
+            out = output_from_iopub(msg_type, msg.content)
+        except RemoteProtocolError as exc:
+            self.fail(exc)
             return
-        out = output_from_iopub(msg_type, msg.content)
         if out is not None:
             self._outputs.append(out)
             if self._per_output:
@@ -110,7 +120,7 @@ class Execution(Failable):
             self._channels.lazy_iopub -= 1
             self._channels.drain_iopub()
         # Aborted requests may get no busy/idle pair from some kernels.
-        if self._idle or msg.content.get("status") == "aborted":
+        if self._idle or msg.content.get("status") in ("aborted", "abort"):
             self._done = True
             self._notify()
 
@@ -146,6 +156,7 @@ class Execution(Failable):
         channels.iopub_routes[msg_id] = self._on_iopub
         channels.stdin_routes[msg_id] = self._on_stdin
         channels.waiters.add(self)
+        channels.owners[msg_id] = self
         if self._per_output:
             channels.listen_iopub()
         else:
@@ -167,6 +178,7 @@ class Execution(Failable):
         channels.iopub_routes.pop(self.msg_id, None)
         channels.stdin_routes.pop(self.msg_id, None)
         channels.waiters.discard(self)
+        channels.owners.pop(self.msg_id, None)
         if self._lazy:
             self._lazy = False
             channels.lazy_iopub -= 1
@@ -247,31 +259,41 @@ class Execution(Failable):
 
     async def _answer(self, msg: Message) -> None:
         content = msg.content
-        request = InputRequest(str(content.get("prompt", "")), bool(content.get("password")))
+        try:
+            request = InputRequest(
+                _fields.text(content, "prompt", "input_request"),
+                _fields.flag(content, "password", "input_request"),
+            )
+        except RemoteProtocolError:
+            await self._reply_input(msg, "")  # the kernel must not wait for ever either
+            raise
         if self._on_input is None:
             value = ""  # allow_stdin was forced on without a handler: answer, never hang
         else:
             answer = self._on_input(request)
             value = await answer if inspect.isawaitable(answer) else answer
+        await self._reply_input(msg, str(value))
+
+    async def _reply_input(self, msg: Message, value: str) -> None:
         channels = self._channels
-        reply = channels.session.message("input_reply", {"value": str(value)}, parent=msg)
+        reply = channels.session.message("input_reply", {"value": value}, parent=msg)
         await channels.send("stdin", reply)
 
     def _build(self, reply: Message) -> ExecuteResult:
         content = reply.content
         outputs = self._outputs
         error = None
-        status = content.get("status")
+        status = _fields.status(content, "execute_reply")
         if status is None and any(isinstance(o, ErrorOutput) for o in outputs):
             status = "error"
         if status == "error":
             if "ename" in content:
-                error = ErrorOutput.from_content(content)
+                error = ErrorOutput.from_content(content, "execute_reply")
             else:
                 error = next((o for o in reversed(outputs) if isinstance(o, ErrorOutput)), None)
         return ExecuteResult(
             status=status or "ok",
-            execution_count=content.get("execution_count"),
+            execution_count=_fields.count(content),
             outputs=tuple(outputs),
             error=error,
             reply=content,

@@ -46,7 +46,7 @@ class Heartbeat:
                 await asyncio.wait_for(echo, timeout)
                 sock.recv(zmq.NOBLOCK)
                 return True
-            except TimeoutError:
+            except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
                 self.close()
                 return False
             finally:

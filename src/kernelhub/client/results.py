@@ -2,15 +2,18 @@
 
 Records are frozen and hold the kernel's own dicts (``data``, ``metadata``) without copying:
 the client never mutates a message after parsing it, and copying every output costs CPU on the
-hot path that the benchmark measures.
+hot path that the benchmark measures. What a kernel sent is read by :mod:`._fields`' rule, so a
+record built from a message always has the types it declares; a field that cannot be read
+raises :class:`~kernelhub.errors.RemoteProtocolError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Literal
+
+from kernelhub.client import _fields
 
 __all__ = [
     "DisplayOutput",
@@ -22,8 +25,6 @@ __all__ = [
     "StreamOutput",
     "output_from_iopub",
 ]
-
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class DisplayOutput:
     @property
     def text(self) -> str:
         """The ``text/plain`` representation ("" when the kernel sent none)."""
-        return str(self.data.get("text/plain", ""))
+        return _fields.plain(self.data)
 
     def to_nbformat(self) -> dict[str, Any]:
         """The notebook-format output dict (transient data is not saved, by definition)."""
@@ -79,7 +80,7 @@ class ResultOutput:
     @property
     def text(self) -> str:
         """The ``text/plain`` representation ("" when the kernel sent none)."""
-        return str(self.data.get("text/plain", ""))
+        return _fields.plain(self.data)
 
     def to_nbformat(self) -> dict[str, Any]:
         """The notebook-format output dict."""
@@ -110,10 +111,14 @@ class ErrorOutput:
         }
 
     @classmethod
-    def from_content(cls, content: Mapping[str, Any]) -> ErrorOutput:
-        """Build from an ``error`` message or an error reply, tolerating missing fields."""
-        tb = content.get("traceback") or ()
-        return cls(str(content.get("ename", "")), str(content.get("evalue", "")), tuple(tb))
+    def from_content(cls, content: Mapping[str, Any], what: str = "error") -> ErrorOutput:
+        """Build from an ``error`` message or an error reply (``what``), tolerating missing
+        fields; raises RemoteProtocolError for fields that cannot be read."""
+        return cls(
+            _fields.text(content, "ename", what),
+            _fields.text(content, "evalue", what),
+            _fields.lines(content, "traceback", what),
+        )
 
 
 Output = StreamOutput | DisplayOutput | ResultOutput | ErrorOutput
@@ -129,20 +134,27 @@ class InputRequest:
 
 
 def output_from_iopub(msg_type: str, content: Mapping[str, Any]) -> Output | None:
-    """The output an IOPub message carries, or ``None`` for messages that are not outputs."""
+    """The output an IOPub message carries, or ``None`` for messages that are not outputs.
+
+    Raises :class:`~kernelhub.errors.RemoteProtocolError` when a field the output is made of
+    has a type that cannot be read (see :mod:`kernelhub.client._fields`).
+    """
     if msg_type == "stream":
-        return StreamOutput(str(content.get("name", "stdout")), str(content.get("text", "")))
+        return StreamOutput(
+            _fields.text(content, "name", msg_type, "stdout"),
+            _fields.text(content, "text", msg_type),
+        )
     if msg_type == "execute_result":
         return ResultOutput(
-            content.get("data") or {},
-            content.get("metadata") or _EMPTY,
-            content.get("execution_count"),
+            _fields.mapping(content, "data", msg_type),
+            _fields.aux(content, "metadata"),
+            _fields.count(content),
         )
     if msg_type in ("display_data", "update_display_data"):
         return DisplayOutput(
-            content.get("data") or {},
-            content.get("metadata") or _EMPTY,
-            content.get("transient") or _EMPTY,
+            _fields.mapping(content, "data", msg_type),
+            _fields.aux(content, "metadata"),
+            _fields.aux(content, "transient"),
             msg_type == "update_display_data",
         )
     if msg_type == "error":
@@ -154,8 +166,10 @@ def output_from_iopub(msg_type: str, content: Mapping[str, Any]) -> Output | Non
 class ExecuteResult:
     """The outcome of one ``execute_request``.
 
-    ``status`` is ``"ok"``, ``"error"`` (the code raised; ``error`` says what) or ``"aborted"``
-    (an earlier cell failed with ``stop_on_error``). ``outputs`` are in the order the kernel
+    ``status`` is always ``"ok"``, ``"error"`` (the code raised; ``error`` says what) or
+    ``"aborted"`` (an earlier cell failed with ``stop_on_error``): a reply without one is read
+    from its outputs, and one with any other is a
+    :class:`~kernelhub.errors.RemoteProtocolError`. ``outputs`` are in the order the kernel
     published them; ``reply`` is the raw ``execute_reply`` content.
     """
 

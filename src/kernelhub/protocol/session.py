@@ -161,6 +161,23 @@ class Session:
         buffers = tuple(frames[split + 6 :])
         return identities, Message(header, parent, metadata, content, buffers)
 
+    @staticmethod
+    def peek_parent(frames: Sequence[bytes]) -> str | None:
+        """The parent ``msg_id`` in ``frames`` that :meth:`deserialize` refused, or ``None``.
+
+        So that a receiver can tell the one waiting for a reply that its reply came unreadable
+        (a content that is not an object, say) instead of leaving it waiting. Only use it
+        after a :class:`~kernelhub.errors.RemoteProtocolError` that is not a
+        :class:`~kernelhub.errors.SignatureError`: the signature was then good. Never raises.
+        """
+        try:
+            split = frames.index(DELIMITER)
+            parent = unpack(frames[split + 3], "parent_header")
+        except (ValueError, TypeError, AttributeError, IndexError, RemoteProtocolError):
+            return None
+        value = parent.get("msg_id")
+        return value if type(value) is str else None
+
     def _verify(
         self, signature: bytes, header: bytes, parent: bytes, metadata: bytes, content: bytes
     ) -> None:
