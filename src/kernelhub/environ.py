@@ -56,6 +56,11 @@ def snapshot() -> dict[str, str]:
 
 def server_settings() -> dict[str, str]:
     """``kernelhub serve`` settings from ``KERNELHUB_<FIELD>`` variables, as ``{field: value}``
-    with lower-case field names (``KERNELHUB_PORT=9000`` -> ``{"port": "9000"}``)."""
+    with lower-case field names (``KERNELHUB_PORT=9000`` -> ``{"port": "9000"}``).
+    ``KERNELHUB_ENV_*`` are environment discovery's (``kernelhub.envs.settings``), not these."""
     prefix = "KERNELHUB_"
-    return {k[len(prefix) :].lower(): v for k, v in os.environ.items() if k.startswith(prefix)}
+    return {
+        k[len(prefix) :].lower(): v
+        for k, v in os.environ.items()
+        if k.startswith(prefix) and not k.startswith("KERNELHUB_ENV_")
+    }

@@ -41,7 +41,8 @@ def test_venv_from_virtual_env_and_project_dirs(setup: Setup, base_exe: Path) ->
     result = setup.discover()
     tools = result.get("venv/tools")
     assert tools.prefix == os.path.realpath(active)
-    assert tools.found_by == ("venv:VIRTUAL_ENV",)
+    # Found from here only, so remembered: listed from anywhere from now on.
+    assert tools.found_by == ("venv:VIRTUAL_ENV", "kernelhub:registry")
     assert tools.executable == str(active / "bin" / "python")
     assert tools.base_executable == str(base_exe)
     assert tools.python_version == "3.12.3"
@@ -49,7 +50,7 @@ def test_venv_from_virtual_env_and_project_dirs(setup: Setup, base_exe: Path) ->
     mine = result.get("venv/myproject")
     assert mine.prefix == os.path.realpath(dotvenv)
     assert mine.ipykernel_version == "7.4.0"
-    assert mine.found_by == ("venv:project",)
+    assert mine.found_by == ("venv:project", "kernelhub:registry")
 
 
 def test_virtualenvwrapper_and_workon_home(setup: Setup, base_exe: Path) -> None:

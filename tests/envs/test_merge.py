@@ -26,7 +26,12 @@ def test_symlinked_env_is_listed_once_with_every_source(setup: Setup, base_exe: 
     env = setup.by_prefix(result, real)
     assert env.kind == "poetry"  # the most specific kind wins
     assert env.id == "poetry/proj-py3.12"
-    assert set(env.found_by) == {"venv:VIRTUAL_ENV", "venv:project", "poetry:virtualenvs"}
+    assert set(env.found_by) == {
+        "venv:VIRTUAL_ENV",
+        "venv:project",
+        "poetry:virtualenvs",
+        "kernelhub:registry",
+    }
 
 
 def test_conda_env_registered_and_in_envs_dir_is_listed_once(setup: Setup) -> None:

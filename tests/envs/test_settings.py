@@ -30,12 +30,19 @@ def test_every_variable_is_read_from_the_mapping_given() -> None:
     assert s.data_home == "/v/XDG_DATA_HOME"
     assert s.cache_home == "/v/XDG_CACHE_HOME"
     assert s.config_home == "/v/XDG_CONFIG_HOME"
-    values = {getattr(s, f) for f in s.__dataclass_fields__} - {s.system, s.path, s.conda_envs_path}
+    assert s.registry == os.path.join("/v/JUPYTER_DATA_DIR", "kernelhub-environments.txt")
+    values = {getattr(s, f) for f in s.__dataclass_fields__} - {
+        s.system,
+        s.path,
+        s.conda_envs_path,
+        s.registry,
+    }
     read = {v for v in values if isinstance(v, str)}
     assert read == {f"/v/{n}" for n in VARIABLES} - {
         "/v/PATH",
         "/v/CONDA_ENVS_PATH",
         "/v/CONDA_ENVS_DIRS",
+        "/v/JUPYTER_DATA_DIR",
     }
 
 

@@ -1,9 +1,11 @@
 """``kernelhub check ID PACKAGE...``: are these packages installed where kernel ID runs?
 
 For each package: its version in the kernel's environment, or, when it is missing, the other
-environments that have it. Then the exact command that installs what is missing into the
-kernel's environment (``conda install -p PREFIX ...``, ``uv pip install --python ...``,
-``/path/bin/python -m pip install ...``). Only metadata files are read; nothing is imported.
+environments that have it (and where kernelhub looked for them). An import name is
+understood as the project that provides it (sklearn is scikit-learn, cv2 is opencv-python).
+Then the exact command that installs what is missing into the kernel's environment
+(conda install -p PREFIX ..., uv pip install --python ..., /path/bin/python -m pip
+install ...). Only metadata files are read; nothing is imported.
 
 Exit status: 0 when every package is installed, 1 when any is missing (1 is also the status
 of every error, which goes to stderr as one ``kernelhub: error:`` line). When the
@@ -72,18 +74,61 @@ def _elsewhere(discovery: Discovery, env: Environment, name: str) -> list[dict[s
     return found
 
 
+def _distribution(discovery: Discovery, env: Environment, name: str) -> str | None:
+    """The project providing import name ``name`` when no project is called ``name``."""
+    from kernelhub.envs.imports import providers_of
+    from kernelhub.envs.packages import normalize
+
+    others = [e for e in discovery if e.prefix != env.prefix]
+    found = providers_of(name, [env, *others])
+    return next((d for d in found if d != normalize(name)), None)
+
+
+def _package(
+    discovery: Discovery, env: Environment, requirement: str, name: str
+) -> tuple[dict[str, Any], str | None]:
+    """One package's JSON record, and the requirement to install when it is missing."""
+    from kernelhub.envs import find_package
+
+    version = find_package(env, name)
+    elsewhere = [] if version else _elsewhere(discovery, env, name)
+    import_name = None
+    if version is None and not elsewhere:
+        dist = _distribution(discovery, env, name)
+        if dist is not None:
+            import_name, name = name, dist
+            requirement = dist + requirement.strip()[len(import_name) :]
+            version = find_package(env, dist)
+            elsewhere = [] if version else _elsewhere(discovery, env, dist)
+    record = {
+        "name": name,
+        "requested": requirement if import_name is None else import_name,
+        "import_name": import_name,
+        "installed": version is not None,
+        "version": version,
+        "elsewhere": elsewhere,
+    }
+    return record, None if version is not None else requirement
+
+
 def check(kernel_id: str, requirements: list[str]) -> dict[str, Any]:
     """The JSON object ``kernelhub check --json`` prints.
 
     Raises :class:`~kernelhub.errors.EnvError` when the kernel runs in no Python environment.
     """
     from kernelhub.cli.which import locate
-    from kernelhub.envs import find_package, install_command
+    from kernelhub.envs import install_command
     from kernelhub.errors import EnvError
 
     names = [project_name(r) for r in requirements]
     found = locate(kernel_id)
     env = found.environment
+    if not found.python and found.program:
+        raise EnvError(
+            f"kernel {found.kernel.id} runs {found.program}, which is not a Python interpreter: "
+            "it has no Python packages to check; expected a Python kernel "
+            "(`kernelhub list` shows each kernel's interpreter)"
+        )
     if env is None:
         raise EnvError(
             f"kernel {found.kernel.id} runs {found.program or '(nothing found)'}, which is in no "
@@ -93,18 +138,10 @@ def check(kernel_id: str, requirements: list[str]) -> dict[str, Any]:
     packages = []
     missing = []
     for requirement, name in zip(requirements, names, strict=True):
-        version = find_package(env, name)
-        if version is None:
-            missing.append(requirement)
-        packages.append(
-            {
-                "name": name,
-                "requested": requirement,
-                "installed": version is not None,
-                "version": version,
-                "elsewhere": [] if version else _elsewhere(found.discovery, env, name),
-            }
-        )
+        record, wanted = _package(found.discovery, env, requirement, name)
+        packages.append(record)
+        if wanted is not None:
+            missing.append(wanted)
     command: list[str] | None = None
     problem: str | None = None
     if missing:
@@ -112,6 +149,7 @@ def check(kernel_id: str, requirements: list[str]) -> dict[str, Any]:
             command = install_command(env, missing)
         except EnvError as exc:  # a broken environment: say why instead of a command
             problem = str(exc)
+    searched = found.discovery.searched
     return {
         "kernel": found.kernel.id,
         "environment": env.to_json(),
@@ -119,6 +157,9 @@ def check(kernel_id: str, requirements: list[str]) -> dict[str, Any]:
         "all_installed": not missing,
         "install_command": command,
         "install_problem": problem,
+        "environments_searched": sum(1 for e in found.discovery if e.prefix != env.prefix),
+        "searched": searched.to_json(),
+        "searched_text": searched.describe(),
     }
 
 
@@ -132,13 +173,19 @@ def run(args: argparse.Namespace) -> int:
     runs = env["executable"] or "no interpreter"
     print(f"kernel {result['kernel']} runs {runs} ({env['id']}, {env['prefix']})")
     rows = []
+    others = result["environments_searched"]
     for pkg in result["packages"]:
         where = ", ".join(f"{o['id']} ({o['version']})" for o in pkg["elsewhere"])
         if not pkg["installed"]:
-            where = where or "no other environment"
+            where = where or f"in none of {others} other environments"
         status = "installed" if pkg["installed"] else "missing"
-        rows.append((pkg["name"], status, pkg["version"] or "-", where))
+        name = pkg["name"]
+        if pkg["import_name"]:
+            name = f"{name} (import {pkg['import_name']})"
+        rows.append((name, status, pkg["version"] or "-", where))
     print_table(("PACKAGE", "STATUS", "VERSION", "ELSEWHERE"), rows)
+    if not result["all_installed"]:
+        print(f"\nenvironments were looked for in: {result['searched_text']}")
     if result["install_command"]:
         print(f"\nto install what is missing into {env['id']}, run:")
         print(shlex.join(result["install_command"]))

@@ -1,8 +1,16 @@
 """``kernelhub envs``: every Python environment found on this machine, read from its files.
 
 Nothing is run to list them (no interpreter, no ``conda``). What discovery skipped is
-reported as warnings on stderr; the listing itself goes to stdout. ``--json`` prints a JSON
-array, one object per environment (see :meth:`kernelhub.envs.Environment.to_json`).
+reported as warnings on stderr; the listing itself goes to stdout. --json prints a JSON
+array, one object per environment.
+
+Besides each tool's own places, environments are looked for under the working directory's
+parents, under HOME and the usual project directories (~/src, ~/code, ~/projects, ...; set
+KERNELHUB_ENV_SEARCH_ROOTS, KERNELHUB_ENV_SEARCH_DEPTH and KERNELHUB_ENV_SEARCH_BUDGET to
+change where, how deep and for how many seconds; depth 0 turns it off), and in kernelhub's
+own list of environments (kernelhub-environments.txt in the Jupyter data directory), which
+install --env and project environments found from the working directory are added to.
+--forget PREFIX removes an entry from that list.
 """
 
 from __future__ import annotations
@@ -22,13 +30,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--kernels", action="store_true", help="only environments with ipykernel installed"
     )
+    parser.add_argument(
+        "--forget",
+        metavar="PREFIX",
+        help="remove PREFIX from kernelhub's list of environments, then list",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """List environments as a table or as JSON."""
-    from kernelhub.envs import discover
+    from kernelhub.envs import discover, forget
+    from kernelhub.envs.registry import registry_file
 
+    if args.forget:
+        path = registry_file()
+        if not forget(args.forget, path=path):
+            from kernelhub.errors import EnvError
+
+            raise EnvError(
+                f"--forget {args.forget!r}: not in {path}; expected a prefix listed there"
+            )
+        print(f"kernelhub: forgot {args.forget} (removed from {path})", file=sys.stderr)
     result = discover()
     for problem in result.problems:
         print(f"kernelhub: warning: skipped {problem}", file=sys.stderr)

@@ -287,6 +287,7 @@ def _install_env(args: argparse.Namespace, target: str, variables: dict[str, str
     import json
     import tempfile
 
+    from kernelhub.envs import remember
     from kernelhub.specs import install_spec
 
     if args.language and args.language != "python":
@@ -331,6 +332,7 @@ def _install_env(args: argparse.Namespace, target: str, variables: dict[str, str
             prefix=env.prefix if args.sys_prefix else args.prefix,
             replace=args.replace,
         )
+    remember(env.prefix, strict=False)  # listed by `kernelhub envs` from anywhere from now on
     stale = warn_about(path)
     print(
         f"installed kernelspec for {env.id} ({env.executable}) in {path}"

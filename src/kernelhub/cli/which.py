@@ -31,12 +31,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 @dataclass(frozen=True)
 class Located:
-    """A kernel type, the program it runs, and the environment that program belongs to."""
+    """A kernel type, the program it runs, and the environment that program belongs to.
+
+    ``python`` says whether the program is a Python interpreter; a kernel that runs anything
+    else (R, Julia) is in an ``environment`` only when it lives inside one (a conda env's
+    own kernelspec), never by its program's path.
+    """
 
     kernel: KernelType
     program: str | None
     environment: Environment | None
     discovery: Discovery
+    python: bool = True
 
     def same_as(self) -> list[str]:
         """The other kernel ids that run the same Python environment."""
@@ -70,14 +76,18 @@ def locate(kernel_id: str) -> Located:
             env = discovery.get(record["prefix"])
         except KernelhubError:
             env = None
-    if env is None and program:
+    # Only a Python belongs to a Python environment: /usr/bin/R is not the system Python's.
+    python = program is not None and is_python_program(
+        kernel.argv[0] if kernel.argv else "", program
+    )
+    if env is None and program and python:
         env = environment_of(discovery, program)
-        if env is None and is_python_program(kernel.argv[0] if kernel.argv else "", program):
+        if env is None:
             try:  # an environment no locator knows of: read it from its own files
                 env = inspect_environment(program)
             except EnvError:
                 env = None
-    return Located(kernel, program, env, discovery)
+    return Located(kernel, program, env, discovery, python)
 
 
 def to_json(found: Located) -> dict[str, Any]:
@@ -92,6 +102,7 @@ def to_json(found: Located) -> dict[str, Any]:
         "diagnostics": list(kernel.diagnostics),
         "argv": list(kernel.argv),
         "executable": found.program,
+        "python": found.python,
         "realpath": os.path.realpath(found.program) if found.program else None,
         "environment": env.to_json() if env is not None else None,
         "python_version": env.python_version if env is not None else None,

@@ -9,6 +9,7 @@ from kernelhub.doctor.model import Context, Finding
 from kernelhub.doctor.python import env_prefix
 from kernelhub.envs import Environment, inspect_environment, install_command
 from kernelhub.errors import EnvError
+from kernelhub.providers.envspecs import is_python_program
 
 __all__ = ["lost_ipykernel", "unregistered"]
 
@@ -89,7 +90,8 @@ def _reachable(ctx: Context) -> set[str]:
         spec = entry.spec
         if spec is None or entry.shadowed_by is not None:
             continue
-        if entry.executable is not None:
+        # Only a Python runs its environment: an R kernel at /usr/bin/R does not run /usr's.
+        if entry.executable is not None and is_python_program(spec.argv[0], entry.executable):
             seen.add(env_prefix(entry.executable))
         # Wrappers (`conda run -p PREFIX ...`) and activation variables name the prefix.
         for value in (*spec.argv, *spec.env.values()):

@@ -22,11 +22,23 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import replace
 
-from kernelhub.envs import conda, hatch, pipenv, pixi, poetry, pyenv, system, uv, venv
+from kernelhub.envs import (
+    conda,
+    hatch,
+    pipenv,
+    pixi,
+    poetry,
+    pyenv,
+    registry,
+    search,
+    system,
+    uv,
+    venv,
+)
 from kernelhub.envs.base import RANK, Candidate, Context, Locator
-from kernelhub.envs.fs import Scan, Signature, still_valid
+from kernelhub.envs.fs import Scan, Signature, signature, still_valid
 from kernelhub.envs.layout import env_name
-from kernelhub.envs.model import KIND_GROUPS, Discovery, Environment
+from kernelhub.envs.model import KIND_GROUPS, Discovery, Environment, Searched
 from kernelhub.envs.probe import Facts, probe
 from kernelhub.envs.settings import Settings, SystemRoots
 
@@ -49,7 +61,11 @@ LOCATORS: tuple[Locator, ...] = (
     poetry.locate,
     pipenv.locate,
     hatch.locate,
+    registry.locate,
 )
+#: Sources whose environments depend on where kernelhub runs: discovery adds them to the
+#: registry, so that they are found from anywhere next time.
+REMEMBERED_SOURCES = frozenset({"venv:project", "venv:VIRTUAL_ENV"})
 
 #: File times this close to the start of a scan are too coarse to prove "unchanged".
 RACY_WINDOW_NS = 50_000_000
@@ -126,11 +142,25 @@ def _collect(ctx: Context) -> dict[str, list[Candidate]]:
     return groups
 
 
+def _search(ctx: Context, groups: dict[str, list[Candidate]], log: search.SearchLog) -> None:
+    try:
+        for cand in search.locate(ctx, frozenset(groups), log):
+            groups.setdefault(cand.real or ctx.scan.realpath(cand.path), []).append(cand)
+    except (OSError, ValueError) as exc:
+        ctx.scan.problem("HOME", f"environment search stopped: {exc}")
+
+
 def _scan(settings: Settings, cwd: str) -> tuple[Discovery, dict[str, Signature]]:
     scan = Scan()
     ctx = Context(settings, cwd, scan)
     envs: list[Environment] = []
-    for prefix, cands in _collect(ctx).items():
+    groups = _collect(ctx)
+    log = search.SearchLog()
+    _search(ctx, groups, log)
+    registered = sum(
+        1 for cands in groups.values() if any(c.source == registry.SOURCE for c in cands)
+    )
+    for prefix, cands in groups.items():
         version = next((c.version for c in cands if c.version), None)
         facts = probe(scan, prefix, version=version)
         if facts.looks_like_env:
@@ -151,7 +181,44 @@ def _scan(settings: Settings, cwd: str) -> tuple[Discovery, dict[str, Signature]
     except (OSError, ValueError) as exc:
         scan.problem("PATH", f"system interpreter search stopped: {exc}")
     problems = tuple(dict.fromkeys(scan.problems))
-    return Discovery(tuple(_unique_names(envs)), problems), scan.watches
+    searched = Searched(
+        cwd=cwd,
+        roots=log.roots,
+        listed=log.listed,
+        complete=log.complete,
+        budget=log.budget,
+        registry=settings.registry,
+        registered=registered,
+        home=settings.home,
+    )
+    return Discovery(tuple(_unique_names(envs)), problems, searched), scan.watches
+
+
+def _remember(settings: Settings, result: Discovery) -> Discovery:
+    """Add the environments found only from here to the registry.
+
+    Returns ``result`` as a rescan would now see it: those environments found by the
+    registry too.
+    """
+    if not settings.registry:
+        return result
+    new = [
+        env.prefix
+        for env in result
+        if REMEMBERED_SOURCES.intersection(env.found_by) and registry.SOURCE not in env.found_by
+    ]
+    if not new:
+        return result
+    # Never wait for another process, never fail: listing must not depend on a convenience.
+    added = set(registry.remember(*new, path=settings.registry, wait=False, strict=False))
+    if not added:
+        return result
+    envs = tuple(
+        replace(env, found_by=(*env.found_by, registry.SOURCE)) if env.prefix in added else env
+        for env in result
+    )
+    searched = replace(result.searched, registered=result.searched.registered + len(added))
+    return Discovery(envs, result.problems, searched)
 
 
 def discover(
@@ -179,7 +246,16 @@ def discover(
             return entry[0]
     start = time.time_ns()
     result, watches = _scan(settings, where)
-    racy = any(sig is not None and sig[0] >= start - RACY_WINDOW_NS for sig in watches.values())
+    remembered = _remember(settings, result)
+    if remembered is not result and settings.registry is not None:
+        result = remembered
+        # Every write of the registry is a rename (a new inode): its signature cannot be fooled
+        # by a coarse clock, so it is watched as it is now and left out of the racy check.
+        watches[settings.registry] = signature(settings.registry)
+    racy = any(
+        sig is not None and sig[0] >= start - RACY_WINDOW_NS and path != settings.registry
+        for path, sig in watches.items()
+    )
     with _lock:
         _cache.pop(key, None)
         _cache[key] = (result, watches, racy)

@@ -120,10 +120,13 @@ class Scan:
         st = self.stat(path)
         return st is not None and _stat.S_ISDIR(st.st_mode)
 
-    def listdir(self, path: str, expected: str = "a directory") -> list[os.DirEntry[str]] | None:
+    def listdir(
+        self, path: str, expected: str = "a directory", *, quiet: bool = False
+    ) -> list[os.DirEntry[str]] | None:
         """The entries of directory ``path``; ``None`` when it is missing or unreadable.
 
-        ``expected`` says what the directory should hold, for the problem report.
+        ``expected`` says what the directory should hold, for the problem report; ``quiet``
+        skips the report (a directory that was only searched, where nothing was expected).
         """
         try:
             # Stat first: a change after this point still shows up as a new signature.
@@ -135,7 +138,8 @@ class Scan:
             return None
         except OSError as exc:
             self.watches.setdefault(path, None)
-            self.problem(path, describe(exc, expected))
+            if not quiet:
+                self.problem(path, describe(exc, expected))
             return None
 
     def read_text(self, path: str, expected: str) -> str | None:

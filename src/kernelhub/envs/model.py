@@ -8,7 +8,15 @@ from typing import Any, Literal
 
 from kernelhub.errors import NoSuchKernelError, close_matches
 
-__all__ = ["KINDS", "KIND_GROUPS", "Discovery", "EnvStatus", "Environment", "Problem"]
+__all__ = [
+    "KINDS",
+    "KIND_GROUPS",
+    "Discovery",
+    "EnvStatus",
+    "Environment",
+    "Problem",
+    "Searched",
+]
 
 EnvStatus = Literal["ok", "broken"]
 
@@ -101,15 +109,79 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Searched:
+    """Where one discovery looked, so that "not found" can say where it was not found.
+
+    ``cwd`` is where project environments were looked for (it and each parent); ``roots``
+    are the directories under which environments were searched, each with its depth;
+    ``listed`` counts the directories that search listed, and ``complete`` is false when its
+    time budget (``budget`` seconds) ran out first. ``registry`` is kernelhub's list of
+    environments and ``registered`` how many entries it has; ``home`` is the HOME paths are
+    written under as ``~``. Besides these, every tool's own
+    places are always read (conda's ``environments.txt`` and ``envs_dirs``, pyenv, uv,
+    poetry, pipenv, hatch and virtualenvwrapper directories, ``PATH``).
+    """
+
+    cwd: str = ""
+    roots: tuple[tuple[str, int], ...] = ()
+    listed: int = 0
+    complete: bool = True
+    budget: float = 0.0
+    registry: str | None = None
+    registered: int = 0
+    home: str = ""
+
+    def describe(self) -> str:
+        """One line: ``"the working directory ~/w and its parents; under ~ (2 levels...``."""
+        home = self.home.rstrip("/\\")
+
+        def short(path: str) -> str:
+            if home and (path == home or path.startswith(home + "/")):
+                return "~" + path[len(home) :]
+            return path
+
+        parts = [f"the working directory {short(self.cwd)} and its parents"] if self.cwd else []
+        if self.roots:
+            by_depth: dict[int, list[str]] = {}
+            for path, depth in self.roots:
+                by_depth.setdefault(depth, []).append(short(path))
+            under = " and ".join(
+                f"{', '.join(paths)} ({depth} level{'s' if depth != 1 else ''} deep)"
+                for depth, paths in by_depth.items()
+            )
+            cut = "" if self.complete else f", stopped after {self.budget:g} s"
+            parts.append(f"under {under} ({self.listed} directories listed{cut})")
+        if self.registry:
+            parts.append(f"{self.registered} registered in {short(self.registry)}")
+        parts.append("each tool's own directories (conda, pyenv, uv, poetry, pipenv, hatch)")
+        parts.append("PATH")
+        return "; ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (``kernelhub check --json``'s ``searched``)."""
+        return {
+            "cwd": self.cwd,
+            "roots": [{"path": p, "depth": d} for p, d in self.roots],
+            "listed": self.listed,
+            "complete": self.complete,
+            "budget": self.budget,
+            "registry": self.registry,
+            "registered": self.registered,
+            "home": self.home,
+        }
+
+
+@dataclass(frozen=True)
 class Discovery:
     """The result of one discovery: the environments, sorted by id, and what was skipped.
 
     Iterating yields the environments. Cached results are shared between callers, which is
-    why every field is a tuple.
+    why every field is a tuple. ``searched`` says where discovery looked.
     """
 
     environments: tuple[Environment, ...]
     problems: tuple[Problem, ...]
+    searched: Searched = Searched()
 
     def __iter__(self) -> Iterator[Environment]:
         return iter(self.environments)

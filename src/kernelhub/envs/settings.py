@@ -42,6 +42,10 @@ VARIABLES: tuple[str, ...] = (
     "XDG_CONFIG_HOME",
     "LOCALAPPDATA",
     "APPDATA",
+    "KERNELHUB_ENV_SEARCH_ROOTS",
+    "KERNELHUB_ENV_SEARCH_DEPTH",
+    "KERNELHUB_ENV_SEARCH_BUDGET",
+    "JUPYTER_DATA_DIR",
 )
 
 _WINDOWS = sys.platform == "win32"
@@ -101,6 +105,11 @@ class Settings:
     Fields hold the raw variable values (``None`` when unset); the tool-specific defaults
     (``~/.pyenv`` when ``PYENV_ROOT`` is unset, ...) are applied by each locator, next to the
     rest of that tool's rules. The value is hashable: it is part of the discovery cache key.
+
+    ``search_roots``, ``search_depth`` and ``search_budget`` are the raw
+    ``KERNELHUB_ENV_SEARCH_*`` values; :mod:`kernelhub.envs.search` parses them (a bad value
+    is reported as a problem there, and the default used). ``registry`` is kernelhub's own
+    list of environments (:mod:`kernelhub.envs.registry`), in the Jupyter data directory.
     """
 
     home: str
@@ -122,6 +131,10 @@ class Settings:
     xdg_config_home: str | None = None
     local_app_data: str | None = None
     app_data: str | None = None
+    search_roots: str | None = None
+    search_depth: str | None = None
+    search_budget: str | None = None
+    registry: str | None = None
     system: SystemRoots = SystemRoots()
 
     @classmethod
@@ -132,8 +145,12 @@ class Settings:
         :mod:`kernelhub.environ` gives it).
 
         ``system`` defaults to :meth:`SystemRoots.default`; pass :meth:`SystemRoots.none` (or
-        temporary directories) to keep the machine's own installations out.
+        temporary directories) to keep the machine's own installations out. The registry
+        file is in ``JUPYTER_DATA_DIR`` when ``environ`` sets it, else in the Jupyter data
+        directory :mod:`kernelhub.paths` names.
         """
+        from kernelhub.envs.registry import registry_file
+
         env = kernelhub_environ.variables() if environ is None else environ
         home = _get(env, "HOME") or os.path.expanduser("~")
         envs_path = _split(_get(env, "CONDA_ENVS_PATH")) + _split(_get(env, "CONDA_ENVS_DIRS"))
@@ -157,6 +174,10 @@ class Settings:
             xdg_config_home=_get(env, "XDG_CONFIG_HOME"),
             local_app_data=_get(env, "LOCALAPPDATA"),
             app_data=_get(env, "APPDATA"),
+            search_roots=_get(env, "KERNELHUB_ENV_SEARCH_ROOTS"),
+            search_depth=_get(env, "KERNELHUB_ENV_SEARCH_DEPTH"),
+            search_budget=_get(env, "KERNELHUB_ENV_SEARCH_BUDGET"),
+            registry=registry_file(_get(env, "JUPYTER_DATA_DIR")),
             system=SystemRoots.default() if system is None else system,
         )
 

@@ -162,7 +162,6 @@ def inside_spec_type(
         "name": type_name,
         "resource_dir": spec_dir,
         "resources": list_resources(spec_dir),
-        "interpreter": env.executable,
         "origin": os.path.join(spec_dir, "kernel.json"),
     }
     if isinstance(spec, Exception):
@@ -177,6 +176,9 @@ def inside_spec_type(
         )
     env_vars = {**activation, **spec.env}
     argv, exe = _resolve_argv(spec.argv, env, env_vars.get("PATH"), spec_dir)
+    # Only a Python kernel has an interpreter: an R kernel in a conda env runs R, not its Python.
+    python = bool(spec.argv) and is_python_program(spec.argv[0], exe)
+    common["interpreter"] = (exe or env.executable) if python else None
     status: Status = "ok" if exe else "stale"
     diagnostics = [] if exe else [f"program {spec.argv[0]!r} not found in {env.prefix}"]
     own = exe is not None and argv[0] == env.executable and tuple(argv[1:]) in _IPYKERNEL_TAILS

@@ -28,9 +28,25 @@ def entry_to_type(entry: SpecEntry, provider: str = "spec") -> KernelType:
     return kernel
 
 
+def _interpreter(entry: SpecEntry) -> str | None:
+    """The Python interpreter a spec runs: kernelhub's own for ``python``/``python3``, the
+    program itself when argv[0] names a Python (``/home/u/proj/.venv/bin/python``), else none
+    (an R or Julia kernel belongs to no Python, even when it lives next to one)."""
+    from kernelhub.providers.envspecs import is_python_program
+
+    spec = entry.spec
+    if spec is None or not spec.argv:
+        return None
+    if is_python_alias(spec.argv[0]):
+        return sys.executable
+    if entry.executable is not None and is_python_program(spec.argv[0], entry.executable):
+        return entry.executable
+    return None
+
+
 def _build(entry: SpecEntry, provider: str, resources: tuple[str, ...]) -> KernelType:
     spec = entry.spec
-    interpreter = sys.executable if spec is not None and is_python_alias(spec.argv[0]) else None
+    interpreter = _interpreter(entry)
     return KernelType(
         id=f"{provider}/{entry.name}",
         provider=provider,
