@@ -1,8 +1,10 @@
 """The ``kernelhub`` command: the user's front door.
 
 Each subcommand lives in its own module with a ``register(subparsers)`` function that adds its
-parser and sets ``func``. Only the module of the command being run is imported, so that
-``kernelhub list`` never pays for the client, ZeroMQ or rich. Every error is rendered here, in
+parser and sets ``func``; its module docstring is usually its description, and its reST markup
+is turned into plain text here (:func:`plain`) so that ``--help`` reads as text. Only the
+module of the command being run is imported, so that ``kernelhub list`` never pays for the
+client, ZeroMQ or rich. Every error is rendered here, in
 one place: a :class:`~kernelhub.errors.KernelhubError` becomes one line on stderr and exit
 status 1, never a traceback.
 """
@@ -11,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Sequence
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "main", "plain"]
 
 # name -> (module, one-line help). The order is the order of `kernelhub --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -30,6 +33,51 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("kernelhub.cli.run", "run code in a kernel and print its output"),
     "console": ("kernelhub.cli.console", "an interactive console on a kernel"),
 }
+
+
+_ROLE = re.compile(r":[a-zA-Z]+(?::[a-zA-Z]+)*:`([^`]+)`")
+_LINK = re.compile(r"`([^`]+?)`__?")
+_TITLED = re.compile(r"^(.*?)\s*<([^>]+)>$", re.DOTALL)
+
+
+def _role(match: re.Match[str]) -> str:
+    text = match.group(1)
+    titled = _TITLED.match(text)
+    if titled:
+        return titled.group(1)
+    return text.rsplit(".", 1)[-1] if text.startswith("~") else text
+
+
+def _link(match: re.Match[str]) -> str:
+    titled = _TITLED.match(match.group(1))
+    return f"{titled.group(1)} ({titled.group(2)})" if titled else match.group(1)
+
+
+def plain(text: str) -> str:
+    """``text`` (a docstring) with its reST markup turned into plain text, for ``--help``.
+
+    ``code`` loses its double backquotes, roles (:func:`x`, :class:`~a.B`) become the name, a
+    link becomes its title and address, and a literal block's ``::`` becomes ``:``.
+    """
+    text = _ROLE.sub(_role, text)
+    text = re.sub(r"``(.+?)``", r"\1", text)
+    text = _LINK.sub(_link, text)
+    text = re.sub(r"(?m)^[ \t]*::[ \t]*\n", "", text)
+    return re.sub(r"(?m)(\S)[ \t]?::[ \t]*$", r"\1:", text)
+
+
+def _plain_help(parser: argparse.ArgumentParser) -> None:
+    """Make every text of ``parser`` (and of its subcommands) plain: see :func:`plain`."""
+    for attr in ("description", "epilog"):
+        value = getattr(parser, attr)
+        if value:
+            setattr(parser, attr, plain(value))
+    for action in parser._actions:
+        if isinstance(action.help, str):
+            action.help = plain(action.help)
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _plain_help(child)
 
 
 def _chosen_command(argv: Sequence[str]) -> str | None:
@@ -55,6 +103,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
             importlib.import_module(module).register(sub)
         else:
             sub.add_parser(name, help=help_text)
+    _plain_help(parser)
     return parser
 
 
