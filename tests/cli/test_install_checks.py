@@ -132,7 +132,8 @@ def test_an_install_off_the_search_path_says_how_to_reach_it(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     (line,) = warnings(result.stderr)
     assert "not on the kernelspec search path" in line
-    assert f"add {tmp_path / 'p' / 'share' / 'jupyter'} to JUPYTER_PATH" in line
+    assert f"Jupyter running from {tmp_path / 'p'} finds it" in line
+    assert f"{tmp_path / 'p' / 'share' / 'jupyter'} in JUPYTER_PATH" in line
 
 
 def test_one_process_sees_ipykernel_arrive_without_the_spec_changing(

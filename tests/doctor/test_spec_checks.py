@@ -30,6 +30,19 @@ def test_stale_spec_is_found_and_its_fix_removes_only_it(lab: Lab) -> None:
     assert lab.findings("spec-stale") == []
 
 
+def test_a_python_without_ipykernel_is_not_offered_for_removal(lab: Lab) -> None:
+    from tests.envs.layouts import make_venv
+
+    venv = make_venv(lab.root / "proj" / ".venv", lab.root / "usr" / "bin" / "python3", "3.12.3")
+    lab.spec(lab.user, "bare", [str(venv / "bin" / "python"), *LAUNCH])
+    entries = {e.name: e for e in lab.context().entries}
+    assert entries["bare"].status == "stale"  # it cannot start...
+    assert lab.findings("spec-stale") == []  # ...but removing it is not the remedy
+    (lost,) = lab.findings("env-lost-ipykernel")
+    assert lost.subject == "bare"
+    assert "pip install ipykernel" in (lost.hint or "")
+
+
 def test_a_stale_fix_refuses_when_the_spec_was_repaired_meanwhile(lab: Lab) -> None:
     gone = lab.spec(lab.user, "gone", ["/nonexistent/bin/python", *LAUNCH])
     (finding,) = lab.findings("spec-stale")

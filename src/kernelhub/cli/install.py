@@ -188,9 +188,12 @@ def warn_about(path: str) -> bool:
     try:
         winner = SpecRegistry().entry(name, aliases=False)
     except NoSuchKernelError:
+        data_dir = os.path.dirname(os.path.dirname(path))  # <prefix>/share/jupyter
+        prefix = os.path.dirname(os.path.dirname(data_dir))
         print(
             f"kernelhub: warning: kernelspec {name!r} at {path} is not on the kernelspec search "
-            f"path: add {os.path.dirname(os.path.dirname(path))} to JUPYTER_PATH to use it",
+            f"path here: Jupyter running from {prefix} finds it; anything else needs "
+            f"{data_dir} in JUPYTER_PATH",
             file=sys.stderr,
         )
         return own.status == "stale"

@@ -17,10 +17,16 @@ def winners(ctx: Context) -> Iterable[SpecEntry]:
 
 
 def stale(ctx: Context) -> list[Finding]:
-    """Specs whose program is gone; the fix removes the spec directory."""
+    """Specs whose program is gone; the fix removes the spec directory.
+
+    A spec that is stale although its program exists (its Python has no ipykernel) is not
+    one: installing ipykernel mends it, and ``env-lost-ipykernel`` says how.
+    """
     out = []
     for entry in ctx.entries:
         if entry.status != "stale" or entry.spec is None or entry.kernel_file is None:
+            continue
+        if entry.executable is not None:
             continue
         argv0 = entry.spec.argv[0]
         out.append(
