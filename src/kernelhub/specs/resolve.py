@@ -97,18 +97,20 @@ class Resolver:
         say for sure (the spec sets ``PYTHONPATH``, a venv sees its base's packages, the
         interpreter is not in an environment kernelhub can read), there is no problem.
         """
-        module = _module(argv)
-        if module is None or module not in IPYKERNEL_MODULES:
-            return None
-        if not _PYTHON_NAME.fullmatch(os.path.basename(executable)):
-            return None
-        if any(env.get(name) for name in _IMPORT_VARIABLES):
-            return None
+        # The interpreter first: one look-up per spec once it is known to have ipykernel (or
+        # not to be a Python), which is nearly always; argv is parsed only when it has none.
         try:
             missing = self._no_ipykernel[executable]
         except KeyError:
-            missing = self._no_ipykernel[executable] = _ipykernel_missing(executable)
+            is_python = _PYTHON_NAME.fullmatch(os.path.basename(executable)) is not None
+            missing = _ipykernel_missing(executable) if is_python else None
+            self._no_ipykernel[executable] = missing
         if missing is None:
+            return None
+        module = _module(argv)
+        if module is None or module not in IPYKERNEL_MODULES:
+            return None
+        if any(env.get(name) for name in _IMPORT_VARIABLES):
             return None
         return f"argv runs {module!r} with {executable}, but {missing}: the kernel cannot start"
 
