@@ -97,7 +97,7 @@ def test_every_removal_names_the_spec_its_place_and_what_is_left(
 def test_the_place_of_kernelhubs_own_environment_is_named() -> None:
     # Never removed for real here: that spec belongs to the interpreter running the tests.
     from kernelhub import paths
-    from kernelhub.cli.remove import place
+    from kernelhub.specs.install import place
 
     own = os.path.join(paths.env_kernel_dir(), "python3")
     assert place(own) == f"kernelhub's own environment ({sys.prefix})"

@@ -114,7 +114,10 @@ def test_fix_yes_applies_exactly_the_fixes_shown(
         f"2. remove {dead}",
     ]
     fixed = [ln for ln in lines if ln.startswith("fixed: ")]
-    assert fixed == [f"fixed: removed stale kernelspec 'gone' ({gone})", f"fixed: removed {dead}"]
+    assert fixed == [
+        f"fixed: removed stale kernelspec 'gone' from the user's kernelspecs: {gone}",
+        f"fixed: removed {dead}",
+    ]
     assert "no errors or warnings remain" in result.stdout
     assert not gone.exists()
     assert (good / "kernel.json").is_file()

@@ -9,10 +9,9 @@ with status 1 unless --yes is given (the same rule as doctor --fix).
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
 from kernelhub.errors import NoSuchKernelError, SpecError
+from kernelhub.specs.install import place
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,32 +36,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
     parser.set_defaults(func=run)
-
-
-def _same_dir(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
-
-
-def place(resource_dir: str) -> str:
-    """Whose kernelspecs ``resource_dir`` is among, for people: "the user's kernelspecs", ..."""
-    from kernelhub import paths
-
-    kernels_dir = os.path.dirname(resource_dir)
-    if _same_dir(kernels_dir, paths.user_kernel_dir()):
-        return "the user's kernelspecs"
-    if _same_dir(kernels_dir, paths.env_kernel_dir()):
-        return f"kernelhub's own environment ({sys.prefix})"
-    if any(_same_dir(kernels_dir, d) for d in paths.system_kernel_dirs()):
-        return "the system-wide kernelspecs"
-    if _same_dir(kernels_dir, paths.ipython_kernel_dir()):
-        return "IPython's legacy kernelspecs"
-    tail = os.path.join("share", "jupyter", "kernels")
-    if kernels_dir.endswith(os.sep + tail):
-        return f"the environment {kernels_dir[: -len(tail) - 1]}"
-    return "the JUPYTER_PATH kernelspecs"
 
 
 def _after(name: str) -> str:

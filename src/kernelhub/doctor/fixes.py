@@ -48,7 +48,9 @@ def _remove_spec(fix: Fix) -> str:
     removed = remove_specs([fix.name], missing_only=True, registry=registry)
     if not removed:
         raise SpecError(f"kernelspec {fix.name!r} at {fix.path} is no longer stale; left alone")
-    return f"removed stale kernelspec {fix.name!r} ({fix.path})"
+    from kernelhub.specs.install import place
+
+    return f"removed stale kernelspec {fix.name!r} from {place(fix.path)}: {fix.path}"
 
 
 def _read_json(path: str) -> dict[str, Any]:

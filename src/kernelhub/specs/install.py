@@ -24,7 +24,7 @@ from kernelhub.specs.model import check_name, parse_spec
 from kernelhub.specs.reader import MAX_SPEC_BYTES
 from kernelhub.specs.registry import SpecEntry, SpecRegistry
 
-__all__ = ["install_spec", "remove_specs", "stale_spec_names"]
+__all__ = ["install_spec", "place", "remove_specs", "stale_spec_names"]
 
 _STAGING = ".kernelhub-staging-"
 
@@ -267,3 +267,27 @@ def stale_spec_names(registry: SpecRegistry | None = None) -> list[str]:
     on PATH): what ``--missing`` removes."""
     registry = registry or SpecRegistry()
     return [e.name for e in registry.entries() if _missing(e)]
+
+
+def _same_dir(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def place(resource_dir: str) -> str:
+    """Whose kernelspecs ``resource_dir`` is among, for people: "the user's kernelspecs", ..."""
+    kernels_dir = os.path.dirname(resource_dir)
+    if _same_dir(kernels_dir, paths.user_kernel_dir()):
+        return "the user's kernelspecs"
+    if _same_dir(kernels_dir, paths.env_kernel_dir()):
+        return f"kernelhub's own environment ({sys.prefix})"
+    if any(_same_dir(kernels_dir, d) for d in paths.system_kernel_dirs()):
+        return "the system-wide kernelspecs"
+    if _same_dir(kernels_dir, paths.ipython_kernel_dir()):
+        return "IPython's legacy kernelspecs"
+    tail = os.path.join("share", "jupyter", "kernels")
+    if kernels_dir.endswith(os.sep + tail):
+        return f"the environment {kernels_dir[: -len(tail) - 1]}"
+    return "the JUPYTER_PATH kernelspecs"
