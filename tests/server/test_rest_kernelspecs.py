@@ -96,10 +96,9 @@ def test_listing_is_cached_until_the_kernel_types_change(
     kernels.mkdir(parents=True)
     (kernels / "kernel.json").write_text(
         '{"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],'
-        ' "display_name": "Added", "language": "python"}'
-    )
-    served.hub.names.invalidate()  # the listing's freshness bound, skipped for the test
-    assert "added" in client.get("/api/kernelspecs").json()["kernelspecs"]
+        ' "display_name": "Added", "language": "python", "env": {"ADDED": "1"}}'
+    )  # (its env makes it another kernel than python3, which it would be listed under)
+    assert "added" in client.get("/api/kernelspecs").json()["kernelspecs"]  # the next request
 
 
 # -- the same spec directory through Jupyter Server ------------------------------------------

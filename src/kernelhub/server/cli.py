@@ -61,6 +61,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--state-dir", help="where the state database lives (default: runtime dir)")
     p.add_argument("--default-kernel-name", help="kernel type of a POST without a name")
     p.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR")
+    p.add_argument(
+        "--all-kernel-types",
+        action="store_true",
+        default=None,
+        help="list every kernel type, duplicates and stale ones included "
+        "(default: one per distinct runnable kernel)",
+    )
     p.set_defaults(func=run)
 
 
@@ -69,6 +76,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "ip", "port", "token", "base_url", "root_dir", "shutdown_kernels_on_exit",
         "allow_origin", "allowed_origins", "buffer_bytes", "cull_idle_timeout", "cull_interval",
         "cull_busy", "cull_connected", "state_dir", "default_kernel_name", "log_level",
+        "all_kernel_types",
     )  # fmt: skip
     options = {key: getattr(args, key, None) for key in keys}
     options["pools"] = ",".join(args.pool) if args.pool else None

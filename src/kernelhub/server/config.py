@@ -44,6 +44,9 @@ class ServerConfig:
     between requests; at most ``max_unauthenticated`` connections that have not presented the
     token are kept open, the oldest closed first (0: no cap; see
     :mod:`kernelhub.server.connlimits`).
+    ``all_kernel_types`` lists every kernel type in ``/api/kernelspecs``, duplicates and stale
+    types included; by default only one ``ok`` type per distinct runnable kernel is listed (see
+    :mod:`kernelhub.server.distinct`; hidden types still start when asked for by name).
     """
 
     ip: str = "127.0.0.1"
@@ -67,6 +70,7 @@ class ServerConfig:
     header_timeout: float = 10.0
     keep_alive_timeout: float = 5.0
     max_unauthenticated: int = 128
+    all_kernel_types: bool = False
 
     def __post_init__(self) -> None:
         base = "/" + self.base_url.strip("/") + "/" if self.base_url.strip("/") else "/"

@@ -72,7 +72,9 @@ class KernelHub:
     ) -> None:
         self.config = config
         self.finder = finder
-        self.names = KernelNames(finder)
+        self.names = KernelNames(
+            finder, everything=config.all_kernel_types, default=config.default_kernel_name
+        )
         self._attachments = Attachments(attachments)
         #: Every attachment, in the order they are told (see :meth:`add_attachment`).
         self.attachments: list[Attachment] = self._attachments.items

@@ -1,4 +1,4 @@
-"""API names for kernel types, and the cached listing they come from.
+"""API names for kernel types, the listing a frontend is offered, and how it is kept fresh.
 
 Jupyter's API names kernelspecs by a plain name that cannot contain ``/``. Kernelspecs keep
 their own name (``python3``); other providers' types are named ``<provider>-<name>`` with every
@@ -8,14 +8,26 @@ finder's order is fixed: built-in providers first, then by name), so names are s
 to run. ``~`` is unreserved in URLs and can never occur in a kernelspec name, so a suffixed
 name never collides with a spec created later.
 
-Listing kernel types touches the file system, so a :class:`KernelNames` keeps the last listing
-for ``ttl`` seconds and rescans in a worker thread; :attr:`Listing.generation` changes only
-when the listing does, for callers that cache what they derive from it.
+A :class:`Listing` lists one type per distinct runnable kernel, with unique display names
+(:mod:`kernelhub.server.distinct`), or every type with ``everything``; every type resolves
+by name whether it is listed or not, so that a notebook that stored a hidden name still starts.
+
+Freshness: a kernelspec installed or removed is listed at the very next request. The
+kernelspec registry is asked for its entries once per turn of the event loop that serves a
+listing (see :meth:`KernelNames.listing`), which costs one ``stat`` per directory and spec
+while nothing changed (the registry re-reads only what did); any difference means a rescan of
+every provider. Other providers are rescanned once the listing is ``ttl`` seconds old:
+environment discovery checks every path it looked at (hundreds of ``stat`` calls for a home
+with pyenv and conda), too much for every request of a frontend that polls. Rescans run in a
+worker thread, one at a time; :attr:`Listing.generation` changes only when the listing does,
+for callers that cache what they derive from it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import re
 import time
 from collections.abc import Mapping
@@ -24,6 +36,9 @@ from dataclasses import dataclass, field
 from kernelhub.errors import NoSuchKernelError, close_matches
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
+from kernelhub.providers.spec import SpecProvider
+from kernelhub.server.distinct import offer
+from kernelhub.specs import SpecEntry
 
 __all__ = ["KernelNames", "Listing", "api_name_for"]
 
@@ -39,76 +54,176 @@ def api_name_for(kernel_type: KernelType) -> str:
 
 @dataclass(frozen=True)
 class Listing:
-    """One snapshot of the kernel types, by API name, in listing order."""
+    """One snapshot of the kernel types under their API names, in listing order.
+
+    ``by_name`` is what frontends are shown; ``everything`` every type, shown or not (empty:
+    the same as ``by_name``); ``duplicate_of`` maps a hidden duplicate to the shown name that
+    runs the same kernel. Types carry their unique display names.
+    """
 
     by_name: Mapping[str, KernelType]
     generation: int
     names_by_id: Mapping[str, str] = field(default_factory=dict)
+    everything: Mapping[str, KernelType] = field(default_factory=dict)
+    duplicate_of: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def resolvable(self) -> Mapping[str, KernelType]:
+        """Every type a name may resolve to."""
+        return self.everything or self.by_name
 
     def name_of(self, kernel_type: KernelType) -> str:
         """The API name of ``kernel_type`` (computed if it is not in this listing)."""
         return self.names_by_id.get(kernel_type.id) or api_name_for(kernel_type)
 
 
-def _build(kernels: list[KernelType], generation: int) -> Listing:
-    by_name: dict[str, KernelType] = {}
+def _api_names(kernels: list[KernelType]) -> dict[str, str]:
+    """Kernel type id -> API name, clashes resolved (see the module docstring)."""
+    names: dict[str, str] = {}
     lowered: set[str] = set()
     # Specs first so that a real kernelspec always keeps its name.
-    ordered = sorted(kernels, key=lambda k: k.provider != "spec")
-    for kernel in ordered:
+    for kernel in sorted(kernels, key=lambda k: k.provider != "spec"):
         base = name = api_name_for(kernel)
         n = 1
         while name.lower() in lowered:
             n += 1
             name = f"{base}~{n}"
         lowered.add(name.lower())
-        by_name[name] = kernel
-    # Back to the finder's order for the listing itself.
-    position = {k.id: i for i, k in enumerate(kernels)}
-    by_name = dict(sorted(by_name.items(), key=lambda item: position[item[1].id]))
-    names_by_id = {k.id: name for name, k in by_name.items()}
-    return Listing(by_name, generation, names_by_id)
+        names[kernel.id] = name
+    return names
+
+
+def _lookup(types: Mapping[str, KernelType], name: str) -> KernelType | None:
+    if name in types:
+        return types[name]
+    key = name.lower()
+    for api_name, kernel in types.items():
+        if api_name.lower() == key or kernel.id.lower() == key:
+            return kernel
+    if "/" not in key:
+        for kernel in types.values():
+            if kernel.id.lower() == f"spec/{key}":
+                return kernel
+    return None
+
+
+def _build(
+    kernels: list[KernelType], generation: int, *, everything: bool, default: str | None
+) -> Listing:
+    names = _api_names(kernels)
+    named = [(names[k.id], k) for k in kernels]
+    preferred = _lookup(dict(named), default) if default else None
+    chosen = offer(named, names[preferred.id] if preferred is not None else None)
+    every: dict[str, KernelType] = {}
+    for name, kernel in named:
+        display = chosen.display_names[name]
+        same = display == kernel.display_name
+        every[name] = kernel if same else dataclasses.replace(kernel, display_name=display)
+    shown = every if everything else {name: every[name] for name in chosen.offered}
+    return Listing(shown, generation, names, every, chosen.duplicate_of)
 
 
 class KernelNames:
-    """The kernel types of ``finder`` under their API names (see the module docstring)."""
+    """The kernel types of ``finder`` under their API names (see the module docstring).
 
-    def __init__(self, finder: KernelFinder, *, ttl: float = 2.0) -> None:
+    ``everything`` lists every type (``kernelhub serve --all-kernel-types``); ``default`` is
+    the default kernel's name, which wins among types that run the same kernel.
+    """
+
+    def __init__(
+        self,
+        finder: KernelFinder,
+        *,
+        ttl: float = 2.0,
+        everything: bool = False,
+        default: str | None = None,
+    ) -> None:
         self.finder = finder
         self.ttl = ttl
+        self.everything = everything
+        self.default = default
         self._listing: Listing | None = None
+        self._kernels: list[KernelType] = []
+        self._specs: list[SpecEntry] | None = None
         self._stamp = 0.0
         self._refresh: asyncio.Future[Listing] | None = None
+        self._refresh_specs: list[SpecEntry] | None = None
+        self._check: list[SpecEntry] | None = None
+        self._check_valid = False
+
+    def _spec_state(self) -> list[SpecEntry] | None:
+        """The kernelspec registry's entries now (``None`` when the finder has no spec
+        provider): equal while no kernelspec changed; unchanged entries are the same objects,
+        so comparing them costs next to nothing."""
+        for provider in self.finder.providers:
+            if isinstance(provider, SpecProvider):
+                return list(provider.registry.entries())
+        return None
+
+    def _fresh(self, specs: list[SpecEntry] | None) -> bool:
+        return (
+            self._listing is not None
+            and (specs is self._specs or specs == self._specs)
+            and time.monotonic() - self._stamp <= self.ttl
+        )
 
     def listing_now(self) -> Listing:
-        """The listing, rescanned synchronously if it is older than ``ttl``."""
-        if self._listing is None or time.monotonic() - self._stamp > self.ttl:
-            self._store(self.finder.find_kernels())
+        """The listing, rescanned synchronously if a kernelspec changed or it is old."""
+        specs = self._spec_state()
+        if not self._fresh(specs):
+            self._store(self.finder.find_kernels(), specs)
         assert self._listing is not None
         return self._listing
 
+    def _checked_specs(self) -> list[SpecEntry] | None:
+        # One check per turn of the event loop serves every request that turn runs: each was
+        # read from its socket before the turn began, so before the check, and a kernelspec
+        # its client installed first is already seen. The check is forgotten at the next turn
+        # (call_soon runs there, before the callbacks of anything read in between).
+        if not self._check_valid:
+            self._check = self._spec_state()
+            self._check_valid = True
+            asyncio.get_running_loop().call_soon(self._forget_check)
+        return self._check
+
+    def _forget_check(self) -> None:
+        self._check_valid = False
+
     async def listing(self) -> Listing:
-        """The listing; a stale one is rescanned in a worker thread (one scan at a time)."""
-        if self._listing is not None and time.monotonic() - self._stamp <= self.ttl:
+        """The listing; rescanned in a worker thread if a kernelspec changed or it is old."""
+        specs = self._checked_specs()
+        if self._fresh(specs):
+            assert self._listing is not None
             return self._listing
-        if self._refresh is None or self._refresh.done():
-            self._refresh = asyncio.ensure_future(self._rescan())
-        return await asyncio.shield(self._refresh)
+        refresh = self._refresh
+        # A scan under way that started before this change cannot be trusted to see it.
+        if refresh is None or refresh.done() or self._refresh_specs != specs:
+            refresh = self._refresh = asyncio.ensure_future(self._rescan(specs, refresh))
+            self._refresh_specs = specs
+        return await asyncio.shield(refresh)
 
-    async def _rescan(self) -> Listing:
+    async def _rescan(
+        self, specs: list[SpecEntry] | None, previous: asyncio.Future[Listing] | None
+    ) -> Listing:
+        if previous is not None and not previous.done():
+            # One scan at a time: providers cache what they read and are not made for two.
+            with contextlib.suppress(Exception):
+                await previous
         kernels = await asyncio.to_thread(self.finder.find_kernels)
-        return self._store(kernels)
+        return self._store(kernels, specs)
 
-    def _store(self, kernels: list[KernelType]) -> Listing:
+    def _store(self, kernels: list[KernelType], specs: list[SpecEntry] | None) -> Listing:
         old = self._listing
-        ids = [(k.id, k) for k in kernels]
-        if old is not None and ids == [(k.id, k) for k in old.by_name.values()]:
-            # Unchanged: keep the generation so cached responses stay valid.
-            listing = old
-        else:
-            listing = _build(kernels, (old.generation + 1) if old else 1)
-        self._listing, self._stamp = listing, time.monotonic()
-        return listing
+        if old is None or kernels != self._kernels:
+            generation = (old.generation + 1) if old else 1
+            self._listing = _build(
+                kernels, generation, everything=self.everything, default=self.default
+            )
+            self._kernels = kernels
+        # Unchanged: the same listing, so its generation and cached responses stay valid.
+        self._specs, self._stamp = specs, time.monotonic()
+        assert self._listing is not None
+        return self._listing
 
     def invalidate(self) -> None:
         """Forget the age of the listing: the next call rescans."""
@@ -116,18 +231,11 @@ class KernelNames:
 
     @staticmethod
     def resolve(listing: Listing, name: str) -> KernelType:
-        """The type named ``name``: an API name, a kernelhub id (``spec/python3``,
-        ``venv/main``) or a bare spec name, case-insensitive. Unknown: NoSuchKernelError
-        with close matches among API names."""
-        if name in listing.by_name:
-            return listing.by_name[name]
-        key = name.lower()
-        for api_name, kernel in listing.by_name.items():
-            if api_name.lower() == key or kernel.id.lower() == key:
-                return kernel
-        if "/" not in key:
-            for kernel in listing.by_name.values():
-                if kernel.id.lower() == f"spec/{key}":
-                    return kernel
+        """The type named ``name``, listed or not: an API name, a kernelhub id
+        (``spec/python3``, ``venv/main``) or a bare spec name, case-insensitive. Unknown:
+        NoSuchKernelError with close matches among the listed API names and ids."""
+        found = _lookup(listing.resolvable, name)
+        if found is not None:
+            return found
         hint = close_matches(name, list(listing.by_name) + [k.id for k in listing.by_name.values()])
         raise NoSuchKernelError(name, hint, what="kernel type")
