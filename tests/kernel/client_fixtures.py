@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -109,3 +110,21 @@ def install_test_specs(kernels_dir: Path) -> None:
 def kernelhub_command(*args: str) -> list[str]:
     """The command line of ``kernelhub ARGS`` as a user runs it."""
     return [sys.executable, "-m", "kernelhub", *args]
+
+
+@contextlib.contextmanager
+def sigint_default() -> Iterator[None]:
+    """Ctrl-C as an interactive user has it, whatever this process inherited.
+
+    Under ``nohup``, in a background job or from a non-interactive CI shell, SIGINT comes
+    ignored, and an ignored signal stays ignored across ``exec``: Python then installs no
+    KeyboardInterrupt handler, here or in the processes a test starts. Inside the block this
+    process has Python's default handler, and processes started in it get ``SIG_DFL`` (exec
+    resets a handled signal to its default), with no ``preexec_fn`` in a threaded process.
+    Main thread only, as every signal handler.
+    """
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)

@@ -5,13 +5,23 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 
 import pytest
+from client_fixtures import sigint_default
 
 from kernelhub.client import BlockingPortal
 from kernelhub.errors import ClientClosedError
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_enabled() -> Iterator[None]:
+    """Ctrl-C raises here even when the test run ignores SIGINT (nohup, a background job, CI)."""
+    with sigint_default():
+        yield
 
 
 async def _add(a: int, b: int = 0) -> int:
@@ -128,3 +138,47 @@ def test_the_loop_thread_never_takes_sigint() -> None:
     with BlockingPortal() as portal:
         assert signal.SIGINT in portal.call(blocked)
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+_PROBE = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+
+
+def _probe() -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=60, check=False
+    )
+    return done.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signal dispositions")
+def test_sigint_default_undoes_an_inherited_ignore() -> None:
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as under nohup
+    try:
+        ignored = _probe()
+        with sigint_default():
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+            restored = _probe()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert ignored == "False\n"  # an ignored SIGINT survives exec: no KeyboardInterrupt
+    assert restored == "True\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signal dispositions")
+def test_the_ctrl_c_test_holds_when_the_run_ignores_sigint() -> None:
+    # The test above it, in a pytest run that inherited SIGINT ignored (a background job).
+    test = f"{__file__}::test_ctrl_c_while_waiting_cancels_the_coroutine"
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", test, "-q", "-p", "no:cacheprovider"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout

@@ -14,10 +14,18 @@ from typing import Any
 import pexpect
 import psutil
 import pytest
-from client_fixtures import install_test_specs, kernelhub_command
+from client_fixtures import install_test_specs, kernelhub_command, sigint_default
 from pexpect.popen_spawn import PopenSpawn
 
 from kernelhub.cli.run import CtrlC, Printer, wait_interruptibly
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_enabled() -> Iterator[None]:
+    """Ctrl-C raises here and reaches the processes these tests start, even when the test run
+    ignores SIGINT (nohup, a background job, CI)."""
+    with sigint_default():
+        yield
 
 
 @pytest.fixture(autouse=True)

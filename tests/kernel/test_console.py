@@ -7,7 +7,7 @@ from typing import Any
 
 import pexpect
 import pytest
-from client_fixtures import install_test_specs, kernelhub_command
+from client_fixtures import install_test_specs, kernelhub_command, sigint_default
 
 
 @pytest.fixture(autouse=True)
@@ -17,10 +17,12 @@ def specs(jupyter_dirs: Any) -> None:
 
 def spawn(*args: str) -> pexpect.spawn:
     command, *argv = kernelhub_command(*args)
+    # Ctrl-C must reach the console even when the test run ignores SIGINT (nohup, CI).
     # Every expect below is bounded by this timeout.
-    return pexpect.spawn(
-        command, argv, encoding="utf-8", timeout=60, dimensions=(24, 200), env=dict(os.environ)
-    )
+    with sigint_default():
+        return pexpect.spawn(
+            command, argv, encoding="utf-8", timeout=60, dimensions=(24, 200), env=dict(os.environ)
+        )
 
 
 @pytest.mark.timeout(300)
