@@ -284,6 +284,10 @@ def test_with_ipykernel_uses_the_conda_of_the_environments_installation(
     root = make_conda_root(tmp_path / "miniconda3")
     record = fake_conda(root / "condabin" / "conda")
     prefix = make_conda_env(root / "envs" / "bare", "3.11.7", root=root)
+    without = kh("install", "--env", str(prefix), cwd=tmp_path)
+    assert_one_line_error(
+        without, "--with-ipykernel", f"{root / 'condabin' / 'conda'} install -p {prefix} ipykernel"
+    )
     result = kh("install", "--env", str(prefix), "--with-ipykernel", "--yes", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert f"{root / 'condabin' / 'conda'} install -p {prefix} ipykernel -y" in result.stderr

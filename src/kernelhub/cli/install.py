@@ -313,9 +313,13 @@ def _install_env(args: argparse.Namespace, target: str, variables: dict[str, str
         env = install_ipykernel(env, on_line=_progress, yes=args.yes)
         sys.stderr.write(f"installed ipykernel {env.ipykernel_version} into {env.id}\n")
     elif not env.has_ipykernel:
+        from kernelhub.doctor.remedies import conda_program
         from kernelhub.envs import install_command
 
-        shown = shlex.join(install_command(env, ["ipykernel"]))
+        suggested = install_command(env, ["ipykernel"])
+        if suggested[0] == "conda":
+            suggested[0] = conda_program(env) or "conda"  # the conda kernelhub would run
+        shown = shlex.join(suggested)
         raise EnvError(
             f"{env.id} ({env.prefix}) has no ipykernel, so it cannot run a kernel; add "
             f"--with-ipykernel to install it first, or run: {shown}"
