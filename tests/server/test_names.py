@@ -188,7 +188,7 @@ def test_what_makes_two_types_the_same_kernel() -> None:
     assert shown[1:] == [f"Python ({n})" for n in chosen.offered[1:]]
 
 
-def test_environment_kernels_come_before_pyimport_and_spell_out_their_environment() -> None:
+def test_environment_kernels_come_before_pyimport_and_names_say_what_differs() -> None:
     env = {"id": "venv/kh", "kind": "venv", "name": "kh", "prefix": "/envs/kh"}
     named = [
         ("pyimport-kernel", kt("pyimport", "kernel", executable="/envs/kh/bin/python3")),
@@ -203,15 +203,20 @@ def test_environment_kernels_come_before_pyimport_and_spell_out_their_environmen
             ),
         ),
         ("k", kt("spec", "k", executable="/envs/kh/bin/python3", env={"X": "1"})),
-        ("other", kt("test", "other", display_name="Python (kh, venv)")),
+        ("other", kt("test", "other", display_name="Python (venv-kh)")),
     ]
     chosen = offer(named)
     assert dict(chosen.duplicate_of) == {"pyimport-kernel": "venv-kh"}  # k sets X: another
     assert chosen.display_names["k"] == "Python"  # the kernelspec keeps its own
-    assert chosen.display_names["venv-kh"] == "Python (kh, venv)"
+    # k runs kh too: the environment would not tell them apart, the API name does.
+    assert chosen.display_names["venv-kh"] == "Python (venv-kh)"
     # A third-party name that spells out a qualifier cannot make two display names equal.
-    assert chosen.display_names["other"] == "Python (kh, venv) (other)"
+    assert chosen.display_names["other"] == "Python (venv-kh) (other)"
     assert chosen.display_names["pyimport-kernel"] == "Python (pyimport-kernel)"
+    # Another environment's kernel with the same name is told apart by its environment.
+    env2 = {**env, "id": "venv/ds", "name": "ds", "prefix": "/envs/ds"}
+    ds = kt("venv", "ds", executable="/envs/ds/bin/python", metadata={"environment": env2})
+    assert offer([*named, ("venv-ds", ds)]).display_names["venv-ds"] == "Python (ds, venv)"
 
 
 # -- a real server ---------------------------------------------------------------------------

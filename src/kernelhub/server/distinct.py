@@ -24,8 +24,8 @@ resolvable by its name: hiding is for the listing only.
 Display names are made unique (case-insensitively) across every type, offered ones first in
 that same order of preference, so that a name that is already unique is kept as it is and a
 clash is settled the same way whether hidden types are listed or not: the later type gets the
-name of its environment (``"Python 3 (ipykernel) (datasci, conda)"``) when that tells it apart
-and is not in the name already, else its API name.
+name of its environment (``"Python 3 (ipykernel) (datasci, conda)"``) when the name's holder
+runs another environment and the name does not say it already, else its API name.
 """
 
 from __future__ import annotations
@@ -125,13 +125,21 @@ class _Interpreters:
 def _display_names(
     claims: list[tuple[str, KernelType]], interpreters: _Interpreters
 ) -> dict[str, str]:
-    taken: set[str] = set()
+    # display name (casefolded) -> the environment prefix of the type that has it
+    taken: dict[str, object] = {}
     out: dict[str, str] = {}
     for name, kernel in claims:
         base = kernel.display_name or name
-        candidates = [base]
         env = interpreters.environment(kernel)
-        if env is not None and env.get("name") and str(env["name"]).lower() not in base.lower():
+        prefix = env.get("prefix") if env is not None else None
+        candidates = [base]
+        # The environment tells two types apart only if the name's holder runs another one.
+        if (
+            env is not None
+            and env.get("name")
+            and str(env["name"]).lower() not in base.lower()
+            and taken.get(base.casefold(), prefix) != prefix
+        ):
             candidates.append(f"{base} ({env['name']}, {env.get('kind') or 'environment'})")
         candidates.append(f"{base} ({name})")
         chosen = next((c for c in candidates if c.casefold() not in taken), None)
@@ -140,7 +148,7 @@ def _display_names(
             candidate = f"{base} ({name}, {n})"
             chosen = candidate if candidate.casefold() not in taken else None
             n += 1
-        taken.add(chosen.casefold())
+        taken[chosen.casefold()] = prefix
         out[name] = chosen
     return out
 
