@@ -90,6 +90,7 @@ def _package(
     """One package's JSON record, and the requirement to install when it is missing."""
     from kernelhub.envs import find_package
 
+    requested = requirement
     version = find_package(env, name)
     elsewhere = [] if version else _elsewhere(discovery, env, name)
     import_name = None
@@ -102,7 +103,7 @@ def _package(
             elsewhere = [] if version else _elsewhere(discovery, env, dist)
     record = {
         "name": name,
-        "requested": requirement if import_name is None else import_name,
+        "requested": requested,
         "import_name": import_name,
         "installed": version is not None,
         "version": version,
