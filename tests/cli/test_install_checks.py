@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.test_cli_specs import kh
 from tests.conftest import JupyterDirs
 from tests.envs.layouts import make_interpreter, make_venv, write_dist
@@ -111,6 +113,24 @@ def test_ipykernel_is_not_claimed_missing_where_files_cannot_tell(
         assert result.returncode == 0, result.stderr
         assert result.stderr == "", (name, result.stderr)
         assert listed(name)["status"] == "ok", name
+
+
+def test_a_pythonpath_of_the_launcher_is_inherited_so_nothing_is_claimed(
+    jupyter_dirs: JupyterDirs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kernelhub.specs import SpecRegistry
+
+    base = make_interpreter(tmp_path / "base", "3.11.7")
+    venv = make_venv(tmp_path / "v", base, "3.11.7")
+    spec = jupyter_dirs.user_kernels / "bare"
+    spec.mkdir(parents=True)
+    argv = [str(venv / "bin" / "python"), *LAUNCH]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "B", "language": "python"})
+    )
+    assert SpecRegistry().entry("bare").status == "stale"
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
+    assert SpecRegistry().entry("bare").status == "ok"
 
 
 def test_an_install_hidden_by_another_spec_says_so(jupyter_dirs: JupyterDirs) -> None:

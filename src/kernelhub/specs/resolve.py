@@ -58,6 +58,8 @@ class Resolver:
         self._path: list[str] | None = None
         self._memo: dict[str, str | None] = {}
         self._no_ipykernel: dict[str, str | None] = {}
+        # Kernels inherit the launcher's environment: with its own PYTHONPATH, say nothing.
+        self._imports_moved = any(environ.variables().get(n) for n in _IMPORT_VARIABLES)
 
     def executable(self, argv0: str, resource_dir: str) -> str | None:
         """The program that would run for ``argv0`` (absolute), or ``None`` if there is none.
@@ -94,9 +96,12 @@ class Resolver:
 
         The one case told from files alone: ``python -m ipykernel_launcher`` (or ``ipykernel``)
         with an interpreter whose environment has no ipykernel. Whenever the files cannot
-        say for sure (the spec sets ``PYTHONPATH``, a venv sees its base's packages, the
-        interpreter is not in an environment kernelhub can read), there is no problem.
+        say for sure (the spec or this process sets ``PYTHONPATH``, a venv sees its base's
+        packages, the interpreter is not in an environment kernelhub can read), there is no
+        problem.
         """
+        if self._imports_moved:
+            return None
         # The interpreter first: one look-up per spec once it is known to have ipykernel (or
         # not to be a Python), which is nearly always; argv is parsed only when it has none.
         try:
