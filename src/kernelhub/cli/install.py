@@ -24,9 +24,9 @@ the environment's own installation's, else the one on PATH or in ~/miniconda3 an
 conda asks before it changes an environment: on a terminal it asks you; elsewhere give --yes,
 which is passed on to it as -y.
 
-The spec is installed even when it cannot start as it stands (its program is missing, its
-Python has no ipykernel, its command line lacks {connection_file}): one warning per problem
-on stderr, and `kernelhub list` shows it as stale until the problem is gone.
+The spec is installed even when it cannot work as it stands, with one warning per problem on
+stderr: its program is missing or its Python has no ipykernel (`kernelhub list` shows it as
+stale until that is mended), or its command line lacks {connection_file} (a diagnostic).
 """
 
 from __future__ import annotations
