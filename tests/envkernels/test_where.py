@@ -136,5 +136,7 @@ def test_an_r_kernel_belongs_to_no_python(world: World) -> None:
     assert by_id["spec/bare-r"]["executable"] == str(r)
     which = json.loads(world.kh("which", "spec/ir", "--json").stdout)
     assert (which["environment"], which["python"], which["executable"]) == (None, False, str(r))
-    assert fields(world.kh("which", "spec/bare-r").stdout)["environment"].startswith("none")
+    assert fields(world.kh("which", "spec/bare-r").stdout)["environment"] == (
+        "none: it runs no Python interpreter"
+    )
     assert_one_line_error(world.kh("check", "spec/ir", "pandas"), "spec/ir", "not a Python")

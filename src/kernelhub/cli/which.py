@@ -138,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
             ("python", env.python_version or "unknown"),
             ("ipykernel", env.ipykernel_version or "not installed"),
         ]
+    elif not found.python:
+        fields.append(("environment", "none: it runs no Python interpreter"))
     else:
         fields.append(("environment", "none of the environments kernelhub found"))
     if data["same_interpreter_as"]:

@@ -193,8 +193,10 @@ class _Walk:
             if depth > 1 and not name.startswith("."):
                 self.add(entry.path, child_real, depth - 1)
                 continue
-            # The last level (and dot-directories): one stat tells a venv.
-            st = self.scan.stat(entry.path + os.sep + "pyvenv.cfg")
+            # The last level (and dot-directories): one stat tells a venv. It is not watched:
+            # the listing above is, and a new venv changes it (watching every missing
+            # pyvenv.cfg made the cache's stat check four times dearer on a busy HOME).
+            st = self.scan.stat(entry.path + os.sep + "pyvenv.cfg", watch=False)
             if st is not None and _stat.S_ISREG(st.st_mode):
                 cand = self.found_here(entry.path, child_real)
                 if cand is not None:
