@@ -38,7 +38,7 @@ from kernelhub.errors import (
     KernelTimeoutError,
     LaunchError,
 )
-from kernelhub.launchers import KernelProcess, Launcher, LocalLauncher, startup, stopping
+from kernelhub.launchers import KernelProcess, Launcher, LocalLauncher, logs, startup, stopping
 from kernelhub.launchers.handshake import Registrar
 from kernelhub.launchers.params import validate_launch_params
 from kernelhub.providers.base import KernelType
@@ -100,6 +100,8 @@ class KernelManager(EventHub):
         #: How the last kernel process ended (``None`` while it runs, or before it started).
         self.death: Death | None = None
         self._kill_detail: str | None = None
+        # Whether a process of this kernel ever died unasked (its log is then kept).
+        self._died = False
         # _stopping: a stop is under way; _down: shut down; _wanted: should be running.
         self._stopping = self._down = self._wanted = self._closed = False
         self._lock = asyncio.Lock()
@@ -179,6 +181,8 @@ class KernelManager(EventHub):
             # wait for a kernel that is not there.
             with contextlib.suppress(OSError, LookupError, ConnectionFileError):
                 remove_connection_file(self.connection_file, info)
+            if self.outlive:  # its log, if it wrote one, is a dead kernel's now
+                logs.prune(os.path.dirname(self.connection_file))
             raise
         self.connection_info = started.info
         self._supervise(started.process, started.client, started.kernel_info)
@@ -231,6 +235,7 @@ class KernelManager(EventHub):
         self.death = death = explain_after(
             process.returncode, process.output(), self._ready_output, killed=self._kill_detail
         )
+        self._died = True
         log.warning("kernel %s died: %s", self.kernel_id, death.reason)
         for client in [self._client, *self._clients]:
             if client is not None:
@@ -261,7 +266,7 @@ class KernelManager(EventHub):
         return self.kernel_info
 
     async def shutdown(self, now: bool = False) -> None:
-        """Stop the kernel and remove its connection file.
+        """Stop the kernel; remove its connection file, and its log unless it ever died.
 
         A ``shutdown_request`` on control first (unless ``now``), then SIGTERM, then SIGKILL to
         the whole process group; each stage waits at most ``shutdown_wait`` seconds and ends
@@ -275,7 +280,19 @@ class KernelManager(EventHub):
             self._down = True
             with contextlib.suppress(OSError, LookupError):
                 remove_connection_file(self.connection_file, self.connection_info)
+            self._settle_log()
         self.emit("shutdown", reason=self.death_reason)
+
+    def _settle_log(self) -> None:
+        """A kernel shut down normally leaves no log; one that ever died leaves its log for a
+        post-mortem, among a bounded number (see :mod:`kernelhub.launchers.logs`)."""
+        path = self.log_path
+        if path is None:
+            return
+        if self._died:
+            logs.prune(os.path.dirname(path))
+        else:
+            logs.remove(path)
 
     async def _stop(self, *, now: bool, restart: bool) -> None:
         process = self._process

@@ -32,7 +32,9 @@ class RingLog:
 class FileLog:
     """The output of a kernel that may outlive us, written to a file instead of a pipe.
 
-    A pipe would break when we die, and the kernel's next write would kill it with SIGPIPE.
+    A pipe to us would break when we die, and the kernel's next write would kill it with
+    SIGPIPE. The file's older part may have moved to ``<path>.1`` (see
+    :mod:`kernelhub.launchers.logs`); the tail is read across both.
     """
 
     def __init__(self, path: str, limit: int = LIMIT) -> None:
@@ -40,11 +42,18 @@ class FileLog:
         self._limit = limit
 
     def text(self) -> str:
-        """The last ``limit`` bytes of the file (empty if it is gone)."""
-        try:
-            with open(self.path, "rb") as f:
-                size = f.seek(0, os.SEEK_END)
-                f.seek(max(0, size - self._limit))
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        """The last ``limit`` bytes the kernel wrote (empty if its log is gone)."""
+        data = _tail(self.path, self._limit)
+        if len(data) < self._limit:
+            data = _tail(self.path + ".1", self._limit - len(data)) + data
+        return data.decode("utf-8", "replace")
+
+
+def _tail(path: str, limit: int) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - limit))
+            return f.read(limit)
+    except OSError:
+        return b""

@@ -3,9 +3,11 @@
 Each kernel is our direct child (no shell or wrapper in between, so signals reach it), the leader
 of its own session and process group, started from the spawner thread with a parent-death
 signal (see :mod:`kernelhub.launchers._child`). Its stdout and stderr share one pipe whose last
-64 KiB are kept to explain a death; a kernel that may outlive us writes to a log file in the
-runtime directory instead. Its exit is noticed the moment it happens through a pidfd watched by
-the event loop (a thread blocked in ``waitpid`` where pidfds do not exist), never by polling.
+64 KiB are kept to explain a death; a kernel that may outlive us writes, through a log writer
+process, to a bounded log file in the runtime directory instead (see
+:mod:`kernelhub.launchers.logs`). Its exit is noticed the moment it happens through a pidfd
+watched by the event loop (a thread blocked in ``waitpid`` where pidfds do not exist), never
+by polling.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ import os
 import signal
 import subprocess
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
-from kernelhub import paths
 from kernelhub.errors import LaunchError
-from kernelhub.launchers import _child
+from kernelhub.launchers import _child, logs
 from kernelhub.launchers._output import FileLog, RingLog
 from kernelhub.launchers.base import LaunchRequest
 
@@ -32,6 +34,9 @@ log = logging.getLogger("kernelhub")
 
 # How long aclose() waits for a killed kernel to be reaped; SIGKILL takes milliseconds.
 _REAP_TIMEOUT = 5.0
+
+#: How long a kernel's exit waits for its log writer to write the kernel's last output.
+WRITER_GRACE = 1.0
 
 #: How often the log file of a kernel that may outlive us is looked at while someone waits
 #: for its output to grow (a pipe tells us at once; a file cannot).
@@ -48,8 +53,11 @@ class LocalKernelProcess:
         output: RingLog | FileLog,
         output_fd: int | None,
         outlive: bool,
+        writer: subprocess.Popen[bytes] | None = None,
     ) -> None:
         self._popen = popen
+        self._writer = writer
+        self._drain: asyncio.Task[None] | None = None
         self._log = output
         self._outlive = outlive
         self._loop = asyncio.get_running_loop()
@@ -130,6 +138,8 @@ class LocalKernelProcess:
 
     async def aclose(self) -> None:
         """Stop watching the kernel. A kernel that may not outlive us is killed first."""
+        if self._drain is not None and not self._drain.done():
+            await self._drain  # bounded by WRITER_GRACE
         if self.is_alive() and not self._outlive:
             self.signal(signal.SIGKILL, group=True)
             try:
@@ -140,6 +150,10 @@ class LocalKernelProcess:
             # Whoever ends up waiting must be a thread: our event loop may be gone by then. It
             # reaps the kernel so that it never lingers as a zombie while we live.
             threading.Thread(target=self._popen.wait, daemon=True).start()
+        if self._writer is not None and self._writer.poll() is None:
+            # It ends once the kernel's output does (maybe after we are gone); reaped likewise.
+            threading.Thread(target=self._writer.wait, daemon=True).start()
+        self._writer = None
         self._stop_watching_exit()
         self._close_output()
 
@@ -176,11 +190,57 @@ class LocalKernelProcess:
             self._loop.call_soon_threadsafe(self._finish, code)
 
     def _finish(self, code: int) -> None:
+        if self._exited.done() or self._drain is not None:
+            return
+        # Collect what the kernel wrote just before dying: it explains the death.
+        if self._output_fd is not None:
+            self._read_output()
+        if self._writer is not None and self._writer.poll() is None:
+            # Its last words may still be on their way through the log writer.
+            self._drain = self._loop.create_task(self._finish_after_writer(code))
+            return
+        self._exited.set_result(code)
+
+    async def _finish_after_writer(self, code: int) -> None:
+        """Report the exit once the log writer has written all (it ends when the kernel's
+        output does), or after :data:`WRITER_GRACE` if something the kernel started still
+        holds its output open."""
+        with contextlib.suppress(asyncio.TimeoutError, OSError):
+            await asyncio.wait_for(self._writer_ended(), WRITER_GRACE)
         if not self._exited.done():
-            # Collect what the kernel wrote just before dying: it explains the death.
-            if self._output_fd is not None:
-                self._read_output()
             self._exited.set_result(code)
+
+    async def _writer_ended(self) -> None:
+        writer = self._writer
+        if writer is None:
+            return
+        loop, ended = self._loop, self._loop.create_future()
+
+        def done() -> None:
+            if not ended.done():
+                ended.set_result(None)
+
+        pidfd: int | None
+        try:
+            pidfd = os.pidfd_open(writer.pid)
+        except (AttributeError, OSError):
+            pidfd = None
+
+            def wait() -> None:
+                writer.wait()
+                with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+                    loop.call_soon_threadsafe(done)
+
+            threading.Thread(target=wait, daemon=True).start()
+        else:
+            loop.add_reader(pidfd, done)
+        try:
+            if writer.poll() is None:
+                await ended
+        finally:
+            if pidfd is not None:
+                loop.remove_reader(pidfd)
+                os.close(pidfd)
 
     def _stop_watching_exit(self) -> None:
         if self._pidfd is not None:
@@ -225,29 +285,23 @@ class LocalLauncher:
             kernel_type, request.env, parent_pid=None if request.outlive else os.getpid()
         )
         output: RingLog | FileLog
+        spawn: Callable[[], tuple[subprocess.Popen[bytes], subprocess.Popen[bytes] | None]]
+        read_fd: int | None = None
         if request.outlive:
-            runtime = paths.runtime_dir()
-            os.makedirs(runtime, mode=0o700, exist_ok=True)
-            path = os.path.join(runtime, f"kernel-{request.kernel_id}.log")
-            write_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            read_fd, output = None, FileLog(path)
+            path = logs.log_path(request.kernel_id)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            output = FileLog(path)
+            spawn = functools.partial(_spawn_logged, argv, cwd=request.cwd, env=env, log=path)
         else:
             read_fd, write_fd = os.pipe()
             output = RingLog()
-        spawn = functools.partial(
-            _child.spawn,
-            argv,
-            cwd=request.cwd,
-            env=env,
-            stdout=write_fd,
-            die_with_parent=not request.outlive,
-        )
+            spawn = functools.partial(_spawn_piped, argv, cwd=request.cwd, env=env, fd=write_fd)
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(_child.spawner(), spawn)
         try:
             # Shielded: if we are cancelled while the fork runs, the process still appears,
             # and must be killed rather than forgotten.
-            popen = await asyncio.shield(future)
+            popen, writer = await asyncio.shield(future)
         except asyncio.CancelledError:
             future.add_done_callback(_kill_unwanted)
             if read_fd is not None:
@@ -257,19 +311,55 @@ class LocalLauncher:
             if read_fd is not None:
                 os.close(read_fd)
             raise _launch_error(kernel_type.id, argv, request.cwd, exc) from exc
-        finally:
-            os.close(write_fd)
         log.debug("started kernel %s (pid %d): %s", kernel_type.id, popen.pid, argv)
-        return LocalKernelProcess(popen, output=output, output_fd=read_fd, outlive=request.outlive)
+        return LocalKernelProcess(
+            popen, output=output, output_fd=read_fd, outlive=request.outlive, writer=writer
+        )
 
 
-def _kill_unwanted(future: asyncio.Future[subprocess.Popen[bytes]]) -> None:
+_Spawned = tuple[subprocess.Popen[bytes], "subprocess.Popen[bytes] | None"]
+
+
+def _spawn_piped(argv: list[str], *, cwd: str | None, env: dict[str, str], fd: int) -> _Spawned:
+    """A kernel that dies with us, its output to the pipe ``fd`` we read (on the spawner)."""
+    try:
+        return _child.spawn(argv, cwd=cwd, env=env, stdout=fd, die_with_parent=True), None
+    finally:
+        os.close(fd)
+
+
+def _spawn_logged(argv: list[str], *, cwd: str | None, env: dict[str, str], log: str) -> _Spawned:
+    """A kernel that may outlive us, its output to its log writer (on the spawner thread)."""
+    fd, writer = logs.start_writer(log)
+    try:
+        return _child.spawn(argv, cwd=cwd, env=env, stdout=fd, die_with_parent=False), writer
+    except BaseException:
+        # Nothing will ever write to the log: the writer reads EOF and ends at once.
+        os.close(fd)
+        fd = -1
+        try:
+            writer.wait(_REAP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            writer.kill()
+            writer.wait()
+        with contextlib.suppress(OSError):
+            if os.path.getsize(log) == 0:  # a log kept from an earlier run stays
+                logs.remove(log)
+        raise
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _kill_unwanted(future: asyncio.Future[_Spawned]) -> None:
     if future.cancelled() or future.exception() is not None:
         return
-    popen = future.result()
+    popen, writer = future.result()
     with contextlib.suppress(ProcessLookupError):
         os.killpg(popen.pid, signal.SIGKILL)
     threading.Thread(target=popen.wait, daemon=True).start()
+    if writer is not None:
+        threading.Thread(target=writer.wait, daemon=True).start()
 
 
 def _launch_error(kernel: str, argv: list[str], cwd: str | None, exc: OSError) -> LaunchError:
