@@ -136,3 +136,8 @@ def test_default_plan() -> None:
     assert p.roots[0] == ("/h", HOME_DEPTH)
     assert [r for r, _ in p.roots[1:]] == [os.path.join("/h", n) for n in ROOT_NAMES]
     assert (p.budget, p.problems) == (BUDGET, ())
+
+
+def test_a_home_of_slash_is_not_searched_whole() -> None:
+    p = plan(Settings.from_environ({"HOME": "/"}, system=SystemRoots.none()))
+    assert [r for r, _ in p.roots] == [os.path.join("/", n) for n in ROOT_NAMES]

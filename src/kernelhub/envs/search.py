@@ -141,7 +141,8 @@ def plan(settings: Settings) -> Plan:
                 continue
             roots.append((path, depth))
     else:
-        roots = [(home, min(depth, HOME_DEPTH))]
+        # A service account's HOME may be / : searching the whole disk is not what it means.
+        roots = [] if os.path.dirname(home) == home else [(home, min(depth, HOME_DEPTH))]
         roots += [(os.path.join(home, name), depth) for name in ROOT_NAMES]
     return Plan(tuple(roots), budget, tuple(problems))
 
