@@ -43,6 +43,16 @@ def test_a_python_without_ipykernel_is_not_offered_for_removal(lab: Lab) -> None
     assert "pip install ipykernel" in (lost.hint or "")
 
 
+def test_an_argv_without_connection_file_is_a_warning(lab: Lab) -> None:
+    lab.spec(lab.user, "nocf", [sys.executable, "-m", "ipykernel_launcher"])
+    lab.spec(lab.user, "good", [sys.executable, *LAUNCH])
+    lab.spec(lab.user, "inside", [sys.executable, "--connection={connection_file}"])
+    (finding,) = lab.findings("spec-no-connection-file")
+    assert (finding.subject, finding.severity, finding.fix) == ("nocf", "warning", None)
+    assert str(lab.user / "nocf" / "kernel.json") in finding.message
+    assert '"-f", "{connection_file}"' in (finding.hint or "")
+
+
 def test_a_stale_fix_refuses_when_the_spec_was_repaired_meanwhile(lab: Lab) -> None:
     gone = lab.spec(lab.user, "gone", ["/nonexistent/bin/python", *LAUNCH])
     (finding,) = lab.findings("spec-stale")

@@ -80,6 +80,7 @@ def _checks() -> tuple[Callable[[Context], list[Finding]], ...]:
 
     return (
         specs.stale,
+        specs.no_connection_file,
         specs.invalid,
         specs.shadowed,
         python.python3_elsewhere,

@@ -8,7 +8,14 @@ from kernelhub.doctor.model import Context, Finding, Fix, Severity
 from kernelhub.doctor.python import env_prefix
 from kernelhub.specs import SpecEntry
 
-__all__ = ["duplicate_display_names", "invalid", "shadowed", "stale", "winners"]
+__all__ = [
+    "duplicate_display_names",
+    "invalid",
+    "no_connection_file",
+    "shadowed",
+    "stale",
+    "winners",
+]
 
 
 def winners(ctx: Context) -> Iterable[SpecEntry]:
@@ -43,6 +50,28 @@ def stale(ctx: Context) -> list[Finding]:
                     before=(f"- {entry.resource_dir}",),
                     name=entry.name,
                 ),
+            )
+        )
+    return out
+
+
+def no_connection_file(ctx: Context) -> list[Finding]:
+    """Specs whose argv never names {connection_file}: the kernel is never told its ports."""
+    out = []
+    for entry in winners(ctx):
+        if entry.spec is None or entry.kernel_file is None:
+            continue
+        if any("{connection_file}" in arg for arg in entry.spec.argv):
+            continue
+        out.append(
+            Finding(
+                "spec-no-connection-file",
+                "warning",
+                entry.name,
+                f"kernelspec {entry.name!r} ({entry.kernel_file}) has no {{connection_file}} in "
+                "its argv: the kernel is never told which ports to use, so no client can reach it",
+                hint=f"add the option that takes the connection file to argv in "
+                f'{entry.kernel_file} (for ipykernel: "-f", "{{connection_file}}")',
             )
         )
     return out
