@@ -11,7 +11,7 @@ import pytest
 
 from kernelhub.errors import ConnectionFileError
 from tests.doctor.conftest import Lab, age, hold, write_connection_file
-from tests.envs.layouts import make_venv
+from tests.envs.layouts import make_venv, write_dist
 
 LAUNCH = ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
@@ -37,6 +37,17 @@ def test_an_environment_a_spec_runs_is_not_reported(lab: Lab) -> None:
     venv = _project(lab, "proj", {"ipykernel": "7.4.0"})
     lab.spec(lab.user, "proj", [str(venv / "bin" / "python"), *LAUNCH])
     assert lab.findings("env-unregistered") == []
+
+
+def test_an_r_kernel_next_to_a_python_does_not_run_that_python(lab: Lab) -> None:
+    usr = lab.root / "usr"
+    write_dist(usr / "lib" / "python3.12" / "site-packages", "ipykernel", "7.4.0")
+    r = usr / "bin" / "R"
+    r.write_text("#!/bin/sh\nexit 97\n")
+    r.chmod(0o755)
+    lab.spec(lab.user, "ir", [str(r), "--slave", "-e", "IRkernel::main()", "{connection_file}"])
+    (finding,) = lab.findings("env-unregistered")
+    assert finding.subject == "system/python3.12"
 
 
 def test_an_environment_without_ipykernel_is_not_called_unregistered(lab: Lab) -> None:
