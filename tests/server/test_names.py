@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +36,7 @@ from kernelhub.server.config import load_config
 from kernelhub.server.distinct import offer
 from kernelhub.server.hub import KernelHub
 from kernelhub.server.names import KernelNames, Listing
-from kernelhub.specs import SpecRegistry
+from kernelhub.specs import SpecEntry, SpecRegistry
 from tests.conftest import JupyterDirs
 from tests.envs.layouts import make_conda_env, make_conda_root, make_interpreter, make_venv
 
@@ -154,6 +156,44 @@ def test_a_kernelspec_is_seen_at_the_very_next_listing(world: World) -> None:
     after = names.listing_now()
     assert "added" not in after.by_name
     assert after.generation == first.generation + 2
+
+
+def settle(root: Path) -> None:
+    """Date every file under ``root`` 10 s back, out of the racy window of the caches."""
+    then = time.time() - 10
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in (*dirnames, *filenames):
+            os.utime(os.path.join(dirpath, name), (then, then), follow_symlinks=False)
+        os.utime(dirpath, (then, then))
+
+
+def test_settled_kernel_directories_are_only_stat_ed_and_changes_still_show(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settle(world.kernels)
+    provider = world.finder.providers[0]
+    assert isinstance(provider, SpecProvider)
+    registry, taken = provider.registry, []
+    entries = registry.entries
+
+    def counted(include_hidden: bool = False) -> list[SpecEntry]:
+        taken.append(include_hidden)
+        return entries(include_hidden)
+
+    monkeypatch.setattr(registry, "entries", counted)
+    names = KernelNames(world.finder, ttl=3600)
+    first = names.listing_now()
+    names.listing_now()  # the directories' signature is now known and old enough
+    taken.clear()
+    for _ in range(3):
+        assert names.listing_now() is first
+    assert taken == []  # no spec was looked at: nothing in their directory changed
+    added = world.spec("added", [sys.executable, *TAIL], "Added", env={"ADDED": "1"})
+    assert "added" in names.listing_now().by_name
+    settle(world.kernels)
+    names.listing_now()
+    shutil.rmtree(added)
+    assert "added" not in names.listing_now().by_name
 
 
 # -- the rules, on kernel types made up for them ----------------------------------------------

@@ -13,13 +13,14 @@ A :class:`Listing` lists one type per distinct runnable kernel, with unique disp
 by name whether it is listed or not, so that a notebook that stored a hidden name still starts.
 
 Freshness: a kernelspec installed or removed is listed at the very next request. The
-kernelspec registry is asked for its entries once per turn of the event loop that serves a
-listing (see :meth:`KernelNames.listing`), which costs one ``stat`` per directory and spec
-while nothing changed (the registry re-reads only what did); any difference means a rescan of
-every provider. Other providers are rescanned once the listing is ``ttl`` seconds old:
-environment discovery checks every path it looked at (hundreds of ``stat`` calls for a home
-with pyenv and conda), too much for every request of a frontend that polls. Rescans run in a
-worker thread, one at a time; :attr:`Listing.generation` changes only when the listing does,
+kernelspec directories are looked at once per turn of the event loop that serves a listing
+(see :meth:`KernelNames.listing`): one ``stat`` per directory while none changed, and the
+registry's entries (one ``stat`` per spec; it re-reads only what changed) when one did; a
+changed entry means a rescan of every provider. Everything else (other providers, a
+kernel.json edited in place) is rescanned once the listing is ``ttl`` seconds old: environment
+discovery checks every path it looked at (hundreds of ``stat`` calls for a home with pyenv and
+conda), too much for every request of a frontend that polls. Rescans run in a worker thread,
+one at a time; :attr:`Listing.generation` changes only when the listing does,
 for callers that cache what they derive from it.
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import re
 import time
 from collections.abc import Mapping
@@ -39,6 +41,7 @@ from kernelhub.providers.finder import KernelFinder
 from kernelhub.providers.spec import SpecProvider
 from kernelhub.server.distinct import offer
 from kernelhub.specs import SpecEntry
+from kernelhub.specs.reader import stat_key, trusted
 
 __all__ = ["KernelNames", "Listing", "api_name_for"]
 
@@ -149,16 +152,44 @@ class KernelNames:
         self._refresh: asyncio.Future[Listing] | None = None
         self._refresh_specs: list[SpecEntry] | None = None
         self._check: list[SpecEntry] | None = None
+        self._entries: list[SpecEntry] | None = None
+        self._dirs_seen: object = None
         self._check_valid = False
 
     def _spec_state(self) -> list[SpecEntry] | None:
         """The kernelspec registry's entries now (``None`` when the finder has no spec
-        provider): equal while no kernelspec changed; unchanged entries are the same objects,
-        so comparing them costs next to nothing."""
-        for provider in self.finder.providers:
-            if isinstance(provider, SpecProvider):
-                return list(provider.registry.entries())
-        return None
+        provider); unchanged entries are the same objects, so comparing them is cheap.
+
+        The entries cost one ``stat`` per spec (20 ms for 1,000 specs), so they are taken
+        again only when a kernels directory changed: installing or removing a spec adds or
+        removes a child, which changes the directory's ``stat``. A directory changed within
+        the last :data:`~kernelhub.specs.reader.RACY_NS` proves nothing (coarse clocks; an
+        install still writing into the spec it just made), so then the entries are taken
+        every time. A kernel.json edited in place is seen by the rescan after ``ttl``.
+        """
+        registry = next(
+            (p.registry for p in self.finder.providers if isinstance(p, SpecProvider)), None
+        )
+        if registry is None:
+            return None
+        dirs = tuple(registry.dirs())
+        now = time.time_ns()
+        keys: list[tuple[int, ...] | None] = []
+        settled = True
+        for directory in dirs:
+            try:
+                key = stat_key(os.stat(directory))
+            except OSError:
+                keys.append(None)
+                continue
+            keys.append(key)
+            settled = settled and trusted(key, now)
+        signature = (dirs, tuple(keys))
+        if settled and signature == self._dirs_seen and self._entries is not None:
+            return self._entries
+        self._entries = list(registry.entries())
+        self._dirs_seen = signature if settled else None
+        return self._entries
 
     def _fresh(self, specs: list[SpecEntry] | None) -> bool:
         return (
