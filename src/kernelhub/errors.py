@@ -152,6 +152,7 @@ class NoSuchKernelError(KernelhubError, LookupError):
     def __init__(self, name: str, suggestions: Sequence[str] = (), what: str = "kernel") -> None:
         self.name = name
         self.suggestions = list(suggestions)
+        self.what = what
         message = f"no {what} named {name!r}"
         if self.suggestions:
             message += "; did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"

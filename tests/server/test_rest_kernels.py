@@ -92,10 +92,10 @@ def test_path_sets_the_working_directory_and_env_reaches_the_kernel(
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        (b"{", 400, "malformed JSON"),
+        (b"{", 400, "Invalid JSON in body of request"),
         (b"[1, 2]", 400, "expected a JSON object"),
         (b'"python3"', 400, "expected a JSON object"),
-        (b"\xff\xfe", 400, "malformed JSON"),
+        (b"\xff\xfe", 400, "Invalid JSON in body of request"),
         ({"name": 3}, 400, "'name' must be a string"),
         ({"path": ["a"]}, 400, "'path' must be a string"),
         ({"env": {"A": 1}}, 400, "'env' must be an object of strings"),
@@ -104,8 +104,10 @@ def test_path_sets_the_working_directory_and_env_reaches_the_kernel(
         ({"launch_params": {"x": 1}}, 400, "takes no launch parameters"),
         ({"path": "../.."}, 400, "outside the server's root"),
         ({"path": "sub/../../x"}, 400, "outside the server's root"),
-        ({"path": "no/such/dir"}, 400, "not a directory"),
-        ({"name": "pyhton3"}, 404, "did you mean 'python3'"),
+        ({"path": "x\x00"}, 400, "NUL"),
+        ({"kernel_id": "../escape"}, 400, "'kernel_id' must be 1-128 letters"),
+        ({"kernel_id": ""}, 400, "'kernel_id' must be"),
+        ({"name": "pyhton3"}, 404, "Kernel spec pyhton3 not found; did you mean 'python3'"),
     ],
 )
 def test_bad_start_requests_start_nothing(
@@ -133,7 +135,8 @@ def test_bad_start_requests_start_nothing(
 def test_unknown_kernel_ids_are_404(client: Client, method: str, path: str) -> None:
     reply = client.request(method, path.format("00000000-0000-0000-0000-000000000000"))
     assert reply.status == 404
-    assert "no kernel named" in reply.json()["message"]
+    # Jupyter Server's words, exactly: its own tests compare them.
+    assert reply.json()["message"] == "Kernel does not exist: 00000000-0000-0000-0000-000000000000"
 
 
 def test_unknown_paths_and_methods(client: Client) -> None:

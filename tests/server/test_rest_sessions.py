@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .conftest import Client, Served
 from .test_rest_kernels import pid_of, start, wait_gone
+
+
+def run_code(served: Served, kernel_id: str, code: str) -> str:
+    """Run ``code`` in a kernel of the server through its connection file; its stdout."""
+    from tests.server.serve_process import run_code as run
+
+    manager = served.hub.get(kernel_id).manager
+    return run(Path(manager.connection_file).parent, kernel_id, code)
 
 
 def create(client: Client, body: dict[str, Any]) -> dict[str, Any]:
@@ -54,8 +63,48 @@ def test_a_session_reuses_a_kernel_by_id(client: Client) -> None:
     model = create(client, {"path": "a.ipynb", "type": "notebook", "kernel": {"id": kernel["id"]}})
     assert model["kernel"]["id"] == kernel["id"]
     assert len(client.get("/api/kernels").json()) == 1
-    unknown = client.post("/api/sessions", {"path": "b.ipynb", "kernel": {"id": "nope"}})
-    assert unknown.status == 404
+    bad = client.post("/api/sessions", {"path": "b.ipynb", "kernel": {"id": "a/b"}})
+    assert bad.status == 400
+    assert "'kernel.id' must be" in bad.json()["message"]
+
+
+def test_a_client_supplied_kernel_id_starts_the_kernel_under_it(
+    served: Served, client: Client
+) -> None:
+    # As Jupyter Server 2.x: an id no kernel has is the id of the new kernel, not a 404.
+    wanted = "12345678-1234-5678-1234-567812345678"
+    model = create(client, {"path": "e.ipynb", "type": "notebook", "kernel": {"id": wanted}})
+    assert model["kernel"]["id"] == wanted
+    assert model["kernel"]["name"] == "python3"  # the default type
+    assert client.get(f"/api/kernels/{wanted}").json()["id"] == wanted
+    assert run_code(served, wanted, "print(6 * 7)") == "42\n"
+    # The same id for a new path attaches to that kernel instead.
+    again = create(client, {"path": "f.ipynb", "kernel": {"id": wanted, "name": "test-python"}})
+    assert again["kernel"]["id"] == wanted
+    assert [k["id"] for k in client.get("/api/kernels").json()] == [wanted]
+    # POST /api/kernels with an id in use: Jupyter Server's 409.
+    taken = client.post("/api/kernels", {"kernel_id": wanted})
+    assert taken.status == 409
+    assert taken.json()["message"] == f"Kernel already exists: {wanted}"
+
+
+def test_the_older_session_bodies(served: Served, client: Client) -> None:
+    # Jupyter Server's deprecated forms: the path under "notebook", and a kernel with both
+    # a name and an id ("python" is jupyter_client's old name of python3).
+    body = {"notebook": {"path": "old.ipynb"}, "kernel": {"name": "python", "id": "foo"}}
+    model = create(client, body)
+    assert model["path"] == "old.ipynb"
+    assert model["type"] == "notebook"
+    assert model["notebook"]["path"] == "old.ipynb"
+    assert model["kernel"]["id"] == "foo"
+    assert model["kernel"]["name"] == "python3"
+    moved = client.request(
+        "PATCH", f"/api/sessions/{model['id']}", {"notebook": {"path": "n.ipynb"}}
+    )
+    assert moved.status == 200
+    assert moved.json()["path"] == "n.ipynb"
+    assert moved.json()["notebook"]["path"] == "n.ipynb"
+    assert moved.json()["kernel"]["id"] == "foo"
 
 
 def test_a_missing_directory_runs_the_kernel_in_the_nearest_one(
@@ -83,12 +132,32 @@ def test_patch_renames_and_moves_and_changes_the_kernel(served: Served, client: 
     assert new["id"] != old
     wait_gone(old_pid)  # the kernel no session uses any more is shut down
     assert [k["id"] for k in client.get("/api/kernels").json()] == [new["id"]]
+    # The same type again is "change kernel" too: a new kernel, the old one shut down.
+    newer_pid = pid_of(served, new["id"])
+    same = client.request("PATCH", f"/api/sessions/{sid}", {"kernel": {"name": "test-python"}})
+    assert same.status == 200
+    newest = same.json()["kernel"]
+    assert newest["name"] == "test-python"
+    assert newest["id"] != new["id"]
+    wait_gone(newer_pid)
+    assert [k["id"] for k in client.get("/api/kernels").json()] == [newest["id"]]
+    # An id wins over a name, and must be a running kernel's (Jupyter Server's 400).
+    unknown = client.request(
+        "PATCH", f"/api/sessions/{sid}", {"kernel": {"id": "no-such", "name": "python3"}}
+    )
+    assert unknown.status == 400
+    assert unknown.json()["message"] == "No such kernel: no-such"
+    other = start(client)
+    attached = client.request(
+        "PATCH", f"/api/sessions/{sid}", {"kernel": {"id": other["id"], "name": "foo"}}
+    )
+    assert attached.json()["kernel"]["id"] == other["id"]
 
 
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        (b"{", "malformed JSON"),
+        (b"{", "Invalid JSON in body of request"),
         (b"[]", "expected a JSON object"),
         ({"type": "notebook"}, "needs a 'path'"),
         ({"path": 3}, "'path' must be a string"),

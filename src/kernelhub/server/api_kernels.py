@@ -1,21 +1,25 @@
 """``/api/kernels``: start, list, show, shut down, interrupt and restart kernels.
 
 Errors are raised as kernelhub errors and turned into HTTP answers in one place
-(:func:`kernelhub.server.app.http_error`).
+(:func:`kernelhub.server.app.http_error`); a failed start as
+:mod:`kernelhub.server.apistarts` says.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from kernelhub.server.apistarts import already_running, start_failure
 from kernelhub.server.config import ServerConfig
 from kernelhub.server.http import HTTPError, Request, Response, Router, empty, json_response
 from kernelhub.server.hub import KernelHub
 
 __all__ = ["KernelsAPI", "check_start_body"]
 
+_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}\Z")
 _START = 'a JSON object like {"name": "python3", "path": "sub/dir", "env": {...}}'
 
 
@@ -26,9 +30,9 @@ def _string(body: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def check_start_body(body: Mapping[str, Any]) -> dict[str, Any]:
+def check_start_body(body: Mapping[str, Any], *, id_field: str = "kernel_id") -> dict[str, Any]:
     """The keyword arguments of :meth:`KernelHub.start_kernel` from a POST body (400 if a
-    field has the wrong type)."""
+    field has the wrong type; ``id_field`` names the kernel id's field in that message)."""
     env = body.get("env")
     if env is not None and not (
         isinstance(env, dict) and all(isinstance(v, str) for v in env.values())
@@ -42,8 +46,20 @@ def check_start_body(body: Mapping[str, Any]) -> dict[str, Any]:
         "path": _string(body, "path"),
         "env": env,
         "launch_params": params,
-        "kernel_id": _string(body, "kernel_id"),
+        "kernel_id": _kernel_id(body, id_field),
     }
+
+
+def _kernel_id(body: Mapping[str, Any], field: str) -> str | None:
+    kernel_id = body.get("kernel_id")
+    if kernel_id is not None and not (isinstance(kernel_id, str) and _ID.match(kernel_id)):
+        # The id names the connection file (kernel-ID.json) and one segment of the URL.
+        raise HTTPError(
+            400,
+            f"{field!r} must be 1-128 letters, digits, '-', '_' or '.' (not first), like a "
+            f"UUID; got {kernel_id!r}",
+        )
+    return kernel_id
 
 
 class KernelsAPI:
@@ -72,7 +88,13 @@ class KernelsAPI:
     async def start(self, request: Request) -> Response:
         """``POST /api/kernels``: 201 with the model once the kernel answers."""
         body = await request.json_object(_START)
-        kernel = await self.hub.start_kernel(**check_start_body(body))
+        options = check_start_body(body)
+        if options["kernel_id"] is not None and options["kernel_id"] in self.hub:
+            raise already_running(options["kernel_id"])
+        try:
+            kernel = await self.hub.start_kernel(**options)
+        except Exception as exc:
+            raise start_failure(exc, options["name"], "kernels") from exc
         return json_response(kernel.model(), 201, [self._location(kernel.id)])
 
     async def show(self, request: Request) -> Response:

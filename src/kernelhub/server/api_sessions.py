@@ -1,9 +1,14 @@
 """``/api/sessions``: notebooks and the kernels they use (Jupyter Server's session API).
 
 A session names a notebook (``path``, ``name``, ``type``) and a kernel. Creating one reuses
-the kernel named by ``kernel.id`` or starts one of ``kernel.name`` in the notebook's directory;
-a second POST for a path that has a session returns that session. Deleting a session shuts its
-kernel down. Sessions whose kernel is gone (shut down through ``/api/kernels``) disappear too.
+the running kernel named by ``kernel.id``, or starts one of ``kernel.name`` in the notebook's
+directory, under the client's ``kernel.id`` if it gave one (as Jupyter Server 2.x); a second
+POST for a path that has a session returns that session. The older bodies still work:
+``{"notebook": {"path": ...}}``, and ``kernel`` with both ``name`` and ``id``. A PATCH with a
+``kernel.name`` starts a new kernel, even of the same type ("change kernel"); the old one is
+shut down unless another session uses it. Deleting a session shuts its kernel down. Sessions
+whose kernel is gone (shut down through ``/api/kernels``) disappear too. Failed starts are
+answered as :mod:`kernelhub.server.apistarts` says.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from urllib.parse import quote
 
 from kernelhub.errors import NoSuchKernelError
 from kernelhub.server.api_kernels import check_start_body
+from kernelhub.server.apistarts import StartVia, already_running, start_failure
 from kernelhub.server.config import ServerConfig
 from kernelhub.server.http import HTTPError, Request, Response, Router, empty, json_response
 from kernelhub.server.hub import KernelHub
@@ -35,6 +41,11 @@ def _text(body: dict[str, Any], key: str, default: str | None = None) -> str | N
     if value is not None and not isinstance(value, str):
         raise HTTPError(400, f"{key!r} must be a string, got {type(value).__name__}")
     return value
+
+
+def _notebook(body: dict[str, Any]) -> dict[str, Any]:
+    notebook = body.get("notebook")
+    return notebook if isinstance(notebook, dict) else {}
 
 
 def _kernel_part(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -87,16 +98,21 @@ class SessionsAPI:
             raise HTTPError(404, f"the kernel of session {session_id!r} is gone")
         return session, kernel
 
-    async def _kernel_for(self, part: dict[str, Any], path: str) -> ServedKernel:
-        """The kernel a session's ``kernel`` part asks for: an existing id, or a new one."""
-        if part.get("id") is not None:
-            if not isinstance(part["id"], str):
-                raise HTTPError(400, "'kernel.id' must be a string")
-            return self.hub.get(part["id"])
-        options = check_start_body(part)
+    async def _kernel_for(self, part: dict[str, Any], path: str, via: StartVia) -> ServedKernel:
+        """The kernel a session's ``kernel`` part asks for: a running one by ``id``, or a new
+        one of ``name`` (under ``id`` if given)."""
+        options = check_start_body({**part, "kernel_id": part.get("id")}, id_field="kernel.id")
+        kernel_id = options["kernel_id"]
+        if kernel_id is not None and kernel_id in self.hub:
+            if via == "session":
+                return self.hub.get(kernel_id)
+            raise already_running(kernel_id)
         options["path"] = options["path"] or posixpath.dirname(path.lstrip("/"))
         options["path"] = self._directory(options["path"])
-        return await self.hub.start_kernel(**options)
+        try:
+            return await self.hub.start_kernel(**options)
+        except Exception as exc:
+            raise start_failure(exc, options["name"], via) from exc
 
     def _directory(self, path: str) -> str:
         """The nearest existing directory of a notebook's directory (it may not exist yet,
@@ -116,10 +132,7 @@ class SessionsAPI:
     async def create(self, request: Request) -> Response:
         """``POST /api/sessions``: 201 with the session (an existing one for the same path)."""
         body = await request.json_object(_CREATE)
-        notebook: dict[str, Any] = (
-            body["notebook"] if isinstance(body.get("notebook"), dict) else {}
-        )
-        path = _text(body, "path") or _text(notebook, "path")
+        path = _text(body, "path") or _text(_notebook(body), "path")
         if not path:
             raise HTTPError(400, f"a session needs a 'path'; expected {_CREATE}")
         kind = _text(body, "type", "notebook") or "notebook"
@@ -129,7 +142,7 @@ class SessionsAPI:
             kernel = self._kernel(existing)
             if kernel is not None:
                 return self._created(existing, kernel)
-        kernel = await self._kernel_for(part, path)
+        kernel = await self._kernel_for(part, path, "session")
         session = self.store.create(path=path, name=name, type=kind, kernel_id=kernel.id)
         return self._created(session, kernel)
 
@@ -148,10 +161,20 @@ class SessionsAPI:
         if not body:
             raise HTTPError(400, f"no changes given; expected {_PATCH}")
         changes = {k: v for k in ("path", "name", "type") if (v := _text(body, k)) is not None}
-        part = _kernel_part(body)
+        moved = _text(_notebook(body), "path")
+        if moved is not None:  # the older body, as Jupyter Server takes it
+            changes.update(path=moved, type="notebook")
+        part = _kernel_part(body) or {}
         kernel = old
-        if part and (part.get("id") or (part.get("name") and part["name"] != old.name)):
-            kernel = await self._kernel_for(part, changes.get("path", session.path))
+        if part.get("id") is not None:  # an id wins over a name, as in Jupyter Server
+            if not isinstance(part["id"], str) or part["id"] not in self.hub:
+                raise HTTPError(400, f"No such kernel: {part['id']}")
+            kernel = self.hub.get(part["id"])
+        elif part.get("name") is not None:  # a new kernel, even of the same type
+            kernel = await self._kernel_for(
+                {**part, "id": None}, changes.get("path", session.path), "session-patch"
+            )
+        if kernel is not old:
             changes["kernel_id"] = kernel.id
         session = self.store.update(session.id, **changes)
         if kernel is not old and not self.store.find(kernel_id=old.id):

@@ -28,6 +28,7 @@ from kernelhub.server.api_kernels import KernelsAPI
 from kernelhub.server.api_kernelspecs import KernelspecsAPI
 from kernelhub.server.api_misc import MiscAPI
 from kernelhub.server.api_sessions import SessionsAPI
+from kernelhub.server.apistarts import not_found_message
 from kernelhub.server.channels import channels_endpoint
 from kernelhub.server.config import ServerConfig, with_token
 from kernelhub.server.http import (
@@ -39,9 +40,11 @@ from kernelhub.server.http import (
     Scope,
     Send,
     error_response,
+    security_headers,
     send_response,
 )
 from kernelhub.server.hub import KernelHub
+from kernelhub.server.page import HomePage
 from kernelhub.server.rootdir import PathError
 from kernelhub.server.sessions import SessionStore
 
@@ -59,7 +62,7 @@ def http_error(exc: Exception) -> HTTPError:
     if isinstance(exc, HTTPError):
         return exc
     if isinstance(exc, NoSuchKernelError):
-        return HTTPError(404, str(exc))
+        return HTTPError(404, not_found_message(exc))
     if isinstance(exc, (PathError, LaunchParamsError)):
         return HTTPError(400, str(exc))
     if isinstance(exc, KernelDiedError):
@@ -91,7 +94,9 @@ class App:
         KernelspecsAPI(hub.names, config).add_routes(self.router)
         KernelsAPI(hub, config).add_routes(self.router)
         SessionsAPI(hub, self.sessions, config).add_routes(self.router)
+        HomePage(config).add_routes(self.router)
         self._base = config.base_url.rstrip("/")
+        self._security = security_headers(config.base_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -120,7 +125,7 @@ class App:
             if method == "OPTIONS":
                 await send_response(send, auth.preflight(self.config, scope))
                 return
-            if path not in auth.UNAUTHENTICATED:
+            if path not in auth.UNAUTHENTICATED and path != "/":  # the page checks itself
                 denied = auth.check_request(self.config, scope)
                 if denied is not None:
                     raise denied
@@ -132,7 +137,7 @@ class App:
             response = error_response(http_error(exc))
         if cors:
             response = Response(response.status, response.body, [*response.headers, *cors])
-        await send_response(send, response, head=method == "HEAD")
+        await send_response(send, response, head=method == "HEAD", extra=self._security)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = self._path(scope)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -30,6 +30,7 @@ __all__ = [
     "empty",
     "error_response",
     "json_response",
+    "security_headers",
     "send_response",
 ]
 
@@ -89,9 +90,31 @@ def error_response(error: HTTPError) -> Response:
     return json_response(body, error.status, error.headers)
 
 
-async def send_response(send: Send, response: Response, *, head: bool = False) -> None:
-    """Send ``response`` (headers only for HEAD, with the body's length)."""
+def security_headers(base_url: str) -> list[tuple[bytes, bytes]]:
+    """Jupyter Server's headers on API answers: its Content-Security-Policy (nothing may be
+    loaded, no framing but by the same origin) and ``nosniff``."""
+    policy = (
+        f"frame-ancestors 'self'; report-uri {base_url}api/security/csp-report; default-src 'none'"
+    )
+    return [
+        (b"content-security-policy", policy.encode()),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+
+
+async def send_response(
+    send: Send,
+    response: Response,
+    *,
+    head: bool = False,
+    extra: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """Send ``response`` (headers only for HEAD, with the body's length), and the ``extra``
+    headers it does not set itself."""
     headers = response.headers
+    if extra:
+        own = {name for name, _ in headers}
+        headers = [*headers, *(pair for pair in extra if pair[0] not in own)]
     if response.status not in {204, 304}:
         headers = [*headers, (b"content-length", str(len(response.body)).encode())]
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
@@ -167,7 +190,10 @@ class Request:
         try:
             return json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise HTTPError(400, f"malformed JSON body ({exc}); expected {expected}") from None
+            # Jupyter Server's words first: clients match on them.
+            raise HTTPError(
+                400, f"Invalid JSON in body of request ({exc}); expected {expected}"
+            ) from None
 
     async def json_object(self, expected: str) -> dict[str, Any]:
         """The body as a JSON object (an empty body is ``{}``); 400 otherwise."""

@@ -22,6 +22,7 @@ running manager (made with :meth:`KernelHub.make_manager` or equivalent, already
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -29,11 +30,12 @@ from typing import Any
 from kernelhub.errors import KernelhubError, LaunchError, NoSuchKernelError, close_matches
 from kernelhub.launchers.params import validate_launch_params
 from kernelhub.manager import KernelManager
+from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.restarter import KernelEvent, RestartPolicy
 from kernelhub.server.attachments import Attachment, Attachments
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.names import KernelNames
+from kernelhub.server.names import KernelNames, Listing
 from kernelhub.server.rootdir import PathError, resolve_path
 from kernelhub.server.served import ServedKernel, Starter, StartRequest, utcnow
 
@@ -52,6 +54,7 @@ log = logging.getLogger("kernelhub.server")
 
 
 _ACK_TIMEOUT = 1.0
+_REASON_CHARS = 500  # of a failed start's reason in the log
 _STATE_AFTER: dict[str, str] = {
     "died": "dead",
     "restarting": "restarting",
@@ -100,6 +103,9 @@ class KernelHub:
             raise NoSuchKernelError(kernel_id, close_matches(kernel_id, self._kernels), "kernel")
         return kernel
 
+    def __contains__(self, kernel_id: object) -> bool:
+        return kernel_id in self._kernels
+
     def kernels(self) -> list[ServedKernel]:
         """Every kernel in the registry, oldest first."""
         return list(self._kernels.values())
@@ -134,11 +140,39 @@ class KernelHub:
         kernel_id: str | None = None,
     ) -> ServedKernel:
         """Start a kernel of type ``name`` (API name, id or bare spec name; ``None``: the
-        default) in ``path``; return it once it answers. Raises NoSuchKernelError, PathError,
-        LaunchParamsError, LaunchError, KernelDiedError, KernelTimeoutError."""
+        default) in ``path`` (a directory under the root; a missing one: the nearest existing
+        one above it, as in Jupyter Server); return it once it answers. Raises
+        NoSuchKernelError, PathError, LaunchParamsError, LaunchError, KernelDiedError,
+        KernelTimeoutError; each failure is logged on one line with its reason."""
+        wanted = name or self.config.default_kernel_name
+        try:
+            return await self._start(wanted, path, env, launch_params, kernel_id)
+        except KernelhubError as exc:
+            reason = " / ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+            log.warning("kernel start failed (%s): %s", wanted, reason[:_REASON_CHARS])
+            raise
+
+    def _resolve(self, listing: Listing, name: str) -> KernelType:
+        try:
+            return self.names.resolve(listing, name)
+        except NoSuchKernelError:
+            if name.lower() == "python":
+                # jupyter_client's KernelManager takes "python" for its native "python3".
+                with contextlib.suppress(NoSuchKernelError):
+                    return self.names.resolve(listing, "python3")
+            raise
+
+    async def _start(
+        self,
+        name: str,
+        path: str | None,
+        env: Mapping[str, str] | None,
+        launch_params: Mapping[str, Any] | None,
+        kernel_id: str | None,
+    ) -> ServedKernel:
         self._check_open()
         listing = await self.names.listing()
-        kernel_type = self.names.resolve(listing, name or self.config.default_kernel_name)
+        kernel_type = self._resolve(listing, name)
         if kernel_type.status == "invalid":
             problems = "; ".join(kernel_type.diagnostics) or "invalid"
             raise LaunchError(f"cannot launch {kernel_type.id}: {problems}")
@@ -147,7 +181,7 @@ class KernelHub:
         request = StartRequest(
             kernel_type,
             listing.name_of(kernel_type),
-            self.resolve_path(path),
+            self.resolve_path(path, nearest=True),
             dict(env or {}),
             # Checked here, before a pool could hand out a kernel for bad parameters.
             validate_launch_params(kernel_type, launch_params or {}),
@@ -207,6 +241,8 @@ class KernelHub:
         kernel = self.get(kernel_id)
         self._forget(kernel)
         manager = kernel.manager
+        if not now:
+            await self._interrupt_if_busy(kernel)
         acknowledged = not now and manager.is_alive() and await self._acknowledged(manager)
         finish = asyncio.ensure_future(self._finish(manager, now))
         if acknowledged:
@@ -217,6 +253,20 @@ class KernelHub:
         kernel.execution_state = "dead"
         log.info("kernel %s shut down", kernel.id)
         await self._attachments.stopped(kernel)
+
+    @staticmethod
+    async def _interrupt_if_busy(kernel: ServedKernel) -> None:
+        """Interrupt the kernel's running code first, as jupyter_client does before a shutdown
+        or a restart: a kernel busy in a cell acknowledges a shutdown request on control but
+        exits only when the cell ends, so without this it is killed with SIGTERM seconds
+        later (its atexit handlers lost) instead of exiting cleanly at once. Only when busy:
+        an idle kernel has nothing to stop, and not every kernel survives a SIGINT."""
+        if kernel.execution_state != "busy" or not kernel.manager.is_alive():
+            return
+        try:
+            await kernel.manager.interrupt(timeout=_ACK_TIMEOUT)
+        except KernelhubError as exc:  # it is being stopped anyway
+            log.info("kernel %s: interrupt before stopping failed: %s", kernel.id, exc)
 
     @staticmethod
     async def _acknowledged(manager: KernelManager) -> bool:
@@ -242,6 +292,7 @@ class KernelHub:
     async def restart_kernel(self, kernel_id: str) -> ServedKernel:
         """Restart a kernel on the same ports; return it once the new process answers."""
         kernel = self.get(kernel_id)
+        await self._interrupt_if_busy(kernel)
         kernel.execution_state = "restarting"
         try:
             await kernel.manager.restart()
