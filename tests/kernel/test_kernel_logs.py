@@ -19,6 +19,7 @@ import pytest
 
 from kernelhub.errors import KernelDiedError, LaunchError
 from kernelhub.launchers import logs
+from kernelhub.launchers._output import FileLog
 from kernelhub.launchers.adopted import AdoptedKernelProcess
 from kernelhub.manager import KernelManager
 from kernelhub.providers.base import KernelType
@@ -188,3 +189,30 @@ async def test_a_failed_start_keeps_the_log_of_a_kernel_that_died(
         with pytest.raises(LaunchError, match="not found"):
             await km.start(timeout=WAIT)
         assert not exists(logs.log_path(km.kernel_id))  # nothing ever ran: no empty log
+
+
+async def test_a_restarted_kernel_logs_to_the_same_file(ipykernel_type: KernelType) -> None:
+    async with KernelManager(ipykernel_type, outlive=True) as km:
+        await km.start(timeout=WAIT)
+        path = km.log_path
+        async with km.client() as kc:
+            await kc.execute("import os; os.system('echo before-restart')", timeout=WAIT)
+            await km.restart(timeout=WAIT)
+            await kc.wait_for_ready(timeout=WAIT)
+            await kc.execute("import os; os.system('echo after-restart')", timeout=WAIT)
+        assert km.log_path == path
+        await until_output(km, "after-restart")
+        assert "before-restart" in km.output()
+        await km.shutdown()
+        assert path is not None
+        assert not exists(path)
+
+
+def test_the_tail_is_read_across_the_older_part(tmp_path: Path) -> None:
+    path = tmp_path / "kernel-k.log"
+    Path(str(path) + ".1").write_bytes(b"older-" * 3)
+    path.write_bytes(b"newer")
+    assert FileLog(str(path), limit=8).text() == "er-newer"
+    assert FileLog(str(path), limit=4).text() == "ewer"
+    path.unlink()
+    assert FileLog(str(path), limit=8).text() == "r-older-"  # mid-rotation: the older part

@@ -330,7 +330,10 @@ def _spawn_piped(argv: list[str], *, cwd: str | None, env: dict[str, str], fd: i
 
 def _spawn_logged(argv: list[str], *, cwd: str | None, env: dict[str, str], log: str) -> _Spawned:
     """A kernel that may outlive us, its output to its log writer (on the spawner thread)."""
-    fd, writer = logs.start_writer(log)
+    try:
+        fd, writer = logs.start_writer(log)
+    except OSError as exc:  # not the kernel's program: say whose start failed
+        raise LaunchError(f"cannot start the log writer for {log}: {exc}") from exc
     try:
         return _child.spawn(argv, cwd=cwd, env=env, stdout=fd, die_with_parent=False), writer
     except BaseException:
