@@ -140,3 +140,15 @@ def test_an_r_kernel_belongs_to_no_python(world: World) -> None:
         "none: it runs no Python interpreter"
     )
     assert_one_line_error(world.kh("check", "spec/ir", "pandas"), "spec/ir", "not a Python")
+
+
+def test_which_outside_every_environment_says_where_it_looked(world: World) -> None:
+    stray = world.root / "stray" / "bin" / "python3.12"
+    stray.parent.mkdir(parents=True)
+    stray.write_text("#!/bin/sh\nexit 97\n")
+    stray.chmod(0o755)
+    write_spec(world.kernels, "stray", [str(stray), *LAUNCH_TAIL])
+    got = fields(world.kh("which", "spec/stray").stdout)
+    count = len(json.loads(world.kh("envs", "--json").stdout))
+    assert got["environment"] == f"none of the {count} environments kernelhub found"
+    assert got["looked in"].startswith(f"the working directory {world.cwd} and its parents")

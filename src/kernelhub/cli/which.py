@@ -141,7 +141,9 @@ def run(args: argparse.Namespace) -> int:
     elif not found.python:
         fields.append(("environment", "none: it runs no Python interpreter"))
     else:
-        fields.append(("environment", "none of the environments kernelhub found"))
+        count = len(found.discovery)
+        fields.append(("environment", f"none of the {count} environments kernelhub found"))
+        fields.append(("looked in", found.discovery.searched.describe()))
     if data["same_interpreter_as"]:
         fields.append(("same as", ", ".join(data["same_interpreter_as"])))
     if found.kernel.status != "ok":
