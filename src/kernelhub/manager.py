@@ -289,10 +289,10 @@ class KernelManager(EventHub):
         path = self.log_path
         if path is None:
             return
-        if self._died:
-            logs.prune(os.path.dirname(path))
-        else:
+        if not self._died:
             logs.remove(path)
+        # Also bounds what was left before logs were bounded (or by a kernel dead meanwhile).
+        logs.prune(os.path.dirname(path))
 
     async def _stop(self, *, now: bool, restart: bool) -> None:
         process = self._process

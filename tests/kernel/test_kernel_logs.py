@@ -66,7 +66,13 @@ def old_dead_logs(runtime: Path, count: int) -> list[Path]:
     return made
 
 
-async def test_a_normal_shutdown_removes_the_log(ipykernel_type: KernelType) -> None:
+async def test_a_normal_shutdown_removes_the_log(
+    ipykernel_type: KernelType, jupyter_dirs: Any
+) -> None:
+    runtime = Path(jupyter_dirs.runtime)
+    os.makedirs(runtime, exist_ok=True)
+    # Left by an older kernelhub, which never removed its logs: bounded at the next shutdown.
+    leftovers = old_dead_logs(runtime, logs.KEPT_DEAD_LOGS + 3)
     async with KernelManager(ipykernel_type, outlive=True) as km:
         await km.start(timeout=WAIT)
         path = km.log_path
@@ -78,6 +84,7 @@ async def test_a_normal_shutdown_removes_the_log(ipykernel_type: KernelType) -> 
         await km.shutdown()
         assert not exists(path)
         assert not exists(path + ".1")
+    assert [exists(p) for p in leftovers] == [False] * 3 + [True] * logs.KEPT_DEAD_LOGS
 
 
 async def test_a_dead_kernels_log_is_kept_and_the_oldest_dead_logs_go(
