@@ -235,6 +235,11 @@ def discover(
     directory) is where project environments (``.venv``, ``.pixi``) are searched from, up to
     the root; ``system`` replaces the system-wide places (``/opt/conda``, ``/usr/bin``).
     ``refresh`` ignores the cache. Never raises for anything found on disk.
+
+    The one file it may write is kernelhub's registry (:mod:`kernelhub.envs.registry`):
+    project environments found only from ``cwd`` (a ``.venv`` in a parent, ``VIRTUAL_ENV``)
+    are added to it, so that they are listed from anywhere next time. That write never waits
+    for another process and never fails the discovery.
     """
     settings = Settings.from_environ(environ, system=system)
     where = os.path.abspath(cwd if cwd is not None else os.getcwd())
