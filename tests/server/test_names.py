@@ -36,7 +36,7 @@ from kernelhub.server.config import load_config
 from kernelhub.server.distinct import offer
 from kernelhub.server.hub import KernelHub
 from kernelhub.server.names import KernelNames, Listing
-from kernelhub.specs import SpecEntry, SpecRegistry
+from kernelhub.specs import SpecEntry, SpecRegistry, install_spec, remove_specs
 from tests.conftest import JupyterDirs
 from tests.envs.layouts import make_conda_env, make_conda_root, make_interpreter, make_venv
 
@@ -75,8 +75,8 @@ def world(jupyter_dirs: JupyterDirs, tmp_path: Path) -> Iterator[World]:
     (home / ".conda").mkdir()
     (home / ".conda" / "environments.txt").write_text(f"{conda_root}\n{datasci}\n")
     kh = make_venv(home / ".virtualenvs" / "kh", base_exe, "3.12.3", packages=IPYKERNEL)
-    kernels = tmp_path / "kernels"
-    kernels.mkdir()
+    kernels = tmp_path / "prefix" / "share" / "jupyter" / "kernels"  # install_spec(prefix=...)
+    kernels.mkdir(parents=True)
     registry = SpecRegistry([str(kernels)])
     envs = EnvProvider(
         environ={"HOME": str(home), "PATH": str(usr / "bin")},
@@ -139,6 +139,10 @@ def test_every_type_with_the_switch_and_the_same_names_for_the_offered(world: Wo
 
 
 def test_the_default_kernel_wins_among_its_duplicates(world: World) -> None:
+    # python3 unless told otherwise, though other specs sort before it
+    twin = world.spec("a-twin", [sys.executable, *TAIL], "Twin")
+    assert KernelNames(world.finder).listing_now().duplicate_of["a-twin"] == "python3"
+    shutil.rmtree(twin)
     listing = KernelNames(world.finder, default="pyimport/kernel").listing_now()
     assert "pyimport-kernel" in listing.by_name
     assert "python3" not in listing.by_name
@@ -194,6 +198,20 @@ def test_settled_kernel_directories_are_only_stat_ed_and_changes_still_show(
     names.listing_now()
     shutil.rmtree(added)
     assert "added" not in names.listing_now().by_name
+    # kernelhub's own install and remove (a staged directory, swapped in; renamed away).
+    settle(world.kernels)
+    names.listing_now()
+    prefix = str(world.kernels.parents[2])
+    install_spec(name="dsenv", argv=[sys.executable, *TAIL], language="python",
+                 display_name="Replaced", env={"OMP_NUM_THREADS": "2"}, prefix=prefix,
+                 replace=True)  # fmt: skip
+    assert names.listing_now().by_name["dsenv"].display_name == "Replaced"
+    settle(world.kernels)
+    names.listing_now()
+    remove_specs(["khspec"], registry=registry)
+    listing = names.listing_now()
+    assert "khspec" not in listing.resolvable
+    assert listing.by_name["venv-kh"].display_name == "Python 3.12 (venv: kh)"  # no longer hidden
 
 
 # -- the rules, on kernel types made up for them ----------------------------------------------

@@ -130,7 +130,8 @@ class KernelNames:
     """The kernel types of ``finder`` under their API names (see the module docstring).
 
     ``everything`` lists every type (``kernelhub serve --all-kernel-types``); ``default`` is
-    the default kernel's name, which wins among types that run the same kernel.
+    the default kernel's name (the server's ``default_kernel_name``), which wins among types
+    that run the same kernel.
     """
 
     def __init__(
@@ -139,7 +140,7 @@ class KernelNames:
         *,
         ttl: float = 2.0,
         everything: bool = False,
-        default: str | None = None,
+        default: str | None = "python3",
     ) -> None:
         self.finder = finder
         self.ttl = ttl
