@@ -97,7 +97,11 @@ class KernelType:
         origin = self.origin or self.id
         # The diagnostics of a spec start with its file or directory, which the error names.
         prefixes = tuple(f"{p}: " for p in (origin, self.resource_dir) if p)
-        problems = [_without(d, prefixes) for d in self.diagnostics]
+        # "ignored" is what a listing does with a look-alike directory; a launch refuses it.
+        problems = [
+            _without(d, prefixes).replace("a kernel directory, ignored:", "a kernel directory:")
+            for d in self.diagnostics
+        ]
         fallback = InvalidSpecError(origin, None, "; ".join(problems) or "invalid")
         if self.resource_dir is None or not origin.endswith("kernel.json"):
             return fallback
