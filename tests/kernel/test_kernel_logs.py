@@ -223,3 +223,21 @@ def test_the_tail_is_read_across_the_older_part(tmp_path: Path) -> None:
     assert FileLog(str(path), limit=4).text() == "ewer"
     path.unlink()
     assert FileLog(str(path), limit=8).text() == "r-older-"  # mid-rotation: the older part
+
+
+async def test_a_removed_log_is_not_made_again_and_never_blocks_the_kernel(
+    ipykernel_type: KernelType,
+) -> None:
+    async with KernelManager(ipykernel_type, outlive=True) as km:
+        await km.start(timeout=WAIT)
+        path = km.log_path
+        assert path is not None
+        logs.remove(path)
+        async with km.client() as kc:
+            # Several times the limit: the writer must rotate, find its log gone, and drain.
+            result = await kc.execute(FLOOD.replace("30000000", "5000000"), timeout=WAIT)
+            assert result.status == "ok"
+            marker = await kc.execute("import os; os.system('echo still-here'); 1", timeout=WAIT)
+            assert marker.text == "1"
+        assert not exists(path)
+        assert not exists(path + ".1")
