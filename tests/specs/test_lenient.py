@@ -233,3 +233,47 @@ def test_a_lenient_reading_is_json_again() -> None:
         # What was read is a valid spec even to the strict parser (what install writes).
         data = json.loads(json.dumps(spec.to_dict()))
         assert parse_spec(data, path="p", name=name, resource_dir="/k").warnings == ()
+
+
+def good(**fields: Any) -> dict[str, Any]:
+    return {"argv": ["python"], "display_name": "D", "language": "python", **fields}
+
+
+@pytest.mark.parametrize(
+    ("data", "attr", "value", "warning"),
+    [
+        (good(display_name=3), "display_name", "3", "read as '3'"),
+        (good(display_name=True), "display_name", "", "the directory name is shown"),
+        (good(language=["py"]), "language", "", "got list; read as empty"),
+        (good(interrupt_mode=1), "interrupt_mode", "signal", "got number; read as 'signal'"),
+        (good(env={"A": 1.5, "B": []}), "env", {"A": "1.5"}, "got list for 'B'; left out"),
+        (good(env={"": "x"}), "env", {}, "'' cannot be an environment variable name"),
+        (good(metadata=[1]), "metadata", {}, "field 'metadata': expected an object, got list"),
+        (
+            good(metadata={"supported_encryption": ["curve", 1], "debugger": True}),
+            "metadata",
+            {"supported_encryption": ["curve"], "debugger": True},
+            "read as ['curve']",
+        ),
+        (
+            good(metadata={"supported_encryption": {"curve": True}}),
+            "metadata",
+            {},
+            "got object; ignored",
+        ),
+        (good(kernel_protocol_version=None), "kernel_protocol_version", None, "got null; ignored"),
+        (good(kernel_protocol_version=5), "kernel_protocol_version", "5", "read as '5'"),
+        (good(codemirror_mode=[]), "codemirror_mode", None, "got list; ignored"),
+        (good(help_links="https://x"), "help_links", None, "got string; ignored"),
+    ],
+)
+def test_each_field_is_read_as_a_person_reads_it(
+    data: dict[str, Any], attr: str, value: Any, warning: str
+) -> None:
+    spec = parse_spec(data, path="/k/x/kernel.json", name="x", resource_dir="/k/x", strict=False)
+    got = getattr(spec, attr)
+    assert (dict(got) if attr in ("env", "metadata") else got) == value
+    assert any(warning in w for w in spec.warnings), spec.warnings
+    assert all(w.startswith("field '") for w in spec.warnings)
+    with pytest.raises(InvalidSpecError):
+        parse_spec(data, path="/k/x/kernel.json", name="x", resource_dir="/k/x")
