@@ -109,7 +109,13 @@ def run(quick: bool, n: int = 200) -> list[Result]:
                 capture_output=True,
                 text=True,
                 check=True,
-                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+                # Discovery reads (and adds project envs to) the registry in the Jupyter data
+                # dir: the layout's own, not the user's.
+                env={
+                    **os.environ,
+                    "PYTHONDONTWRITEBYTECODE": "1",
+                    "JUPYTER_DATA_DIR": str(Path(tmp) / "data"),
+                },
             )
             result = json.loads(out.stdout)
             assert result["n"] == n, result
