@@ -116,15 +116,17 @@ def _expand(path: str) -> str:
 
 def server_path(root: str, path: str) -> str | None:
     """The API path (relative to ``root``, ``/``-separated) of an existing file or directory
-    that ``path`` names: relative to the root, or absolute (after ``~`` expansion) inside it.
-    ``None`` if it does not exist or is outside the root."""
+    that ``path`` names: an absolute path (after ``~`` expansion) inside the root, else an API
+    path relative to the root. ``None`` if it does not exist or is outside the root."""
     if "\x00" in path:
         return None
     expanded = _expand(path)
-    if os.path.isabs(expanded):  # "~/x", or an absolute path that may be under the root
-        absolute = os.path.abspath(expanded)
-    else:  # an API path
-        absolute = os.path.abspath(os.path.join(root, path))
+    absolute = os.path.abspath(expanded) if os.path.isabs(expanded) else ""
+    if not (absolute and _inside(root, absolute)):
+        if expanded != path:  # a home outside the root: nothing to say about it
+            return None
+        # An API path ("/" is the root too), as Jupyter Server reads one.
+        absolute = os.path.abspath(os.path.join(root, path.lstrip("/")))
     if not _inside(root, absolute) or not os.path.lexists(absolute):
         return None
     relative = os.path.relpath(absolute, root)

@@ -6,14 +6,14 @@ it is Jupyter Server's (its sessions answer 501 for an unknown kernel name; a se
 PATCH, 501 for any kernel that could not be started; a duplicate kernel id, 409); the
 messages are its words where clients read them, followed by ours (what was wrong):
 
-=================================  =============  ==============  ======================
-the start failed because           POST kernels   POST sessions   PATCH sessions
-=================================  =============  ==============  ======================
-no kernel type has that name       404            501             501
-bad body, launch params or path    400            400             400
-the kernel id is already in use    409            409             (attaches to it)
-the kernel failed to start         500            500             501
-=================================  =============  ==============  ======================
+=================================  =============  ================  ================
+the start failed because           POST kernels   POST sessions     PATCH sessions
+=================================  =============  ================  ================
+no kernel type has that name       404            501               501
+bad body, launch params or path    400            400               400
+the kernel id is already in use    409            (attaches to it)  (attaches to it)
+the kernel failed to start         500            500               501
+=================================  =============  ================  ================
 
 "Failed to start" is every other kernelhub error on the way: its program is missing, it died
 before answering, it did not answer in time, its kernel type is invalid. The hub logs each
