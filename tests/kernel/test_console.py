@@ -88,10 +88,16 @@ def test_console_session(jupyter_dirs: Any) -> None:
     ]
 
 
-# Typed as one line: the loop catches each interrupt and ends after two.
+# Typed as one line: the loop catches each interrupt and ends after two. It says "ready N"
+# from inside the try, and the test sends each Ctrl-C only once it has read that: then the
+# interrupt can only land inside the try. (It used to say "ready" before the loop and be
+# interrupted once "caught 1" was out: ipykernel's print(flush=True) waits for its IO thread
+# after the text has left, so a Ctrl-C could land in that wait, outside the try, and end the
+# cell with a KeyboardInterrupt instead, about one run in twenty.)
 STUBBORN = (
-    "exec(\"import time\\nn = 0\\nprint('ready', flush=True)\\nwhile n < 2:\\n"
-    " try: time.sleep(0.01)\\n except KeyboardInterrupt: n += 1; print('caught', n, flush=True)\")"
+    "exec(\"import time\\nn = 0\\nwhile n < 2:\\n try:\\n  print('ready', n, flush=True)\\n"
+    "  while True: time.sleep(0.01)\\n"
+    " except KeyboardInterrupt:\\n  n += 1\\n  print('caught', n, flush=True)\")"
 )
 
 
@@ -102,9 +108,10 @@ def test_console_ctrl_c_while_busy_and_at_input() -> None:
         console.expect_exact("In [1]: ")
         # Each Ctrl-C while a cell runs interrupts it again; the console never stops.
         console.sendline(STUBBORN)
-        console.expect_exact("\r\nready\r\n")  # the output, not the echo of the line
+        console.expect_exact("ready 0\r\n")  # the echo of the line does not show "ready 0"
         console.sendintr()
         console.expect_exact("caught 1\r\n")
+        console.expect_exact("ready 1\r\n")
         console.sendintr()
         console.expect_exact("caught 2\r\n")
         console.expect_exact("In [2]: ")
