@@ -8,6 +8,7 @@ test left behind: servers, and every kernel whose command line names the test's 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import re
@@ -31,6 +32,23 @@ from tests.server.conftest import TOKEN, Client
 
 WAIT = 30.0
 _URL = re.compile(r"kernelhub serving at http://127\.0\.0\.1:(\d+)/")
+
+
+@contextlib.contextmanager
+def sigint_default() -> Iterator[None]:
+    """Processes started inside get SIGINT at ``SIG_DFL``, even when this test run ignores it.
+
+    Under ``nohup``, in a background job or from a non-interactive CI shell, SIGINT comes
+    ignored, and an ignored signal stays ignored across ``exec``: a server started then would
+    never see the Ctrl-C a test sends it. A handled signal is reset to its default by exec, so
+    handling it here while the child starts is enough (no ``preexec_fn`` in a threaded
+    process). Main thread only. (tests/kernel/client_fixtures.py has the same helper.)
+    """
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 @dataclass
@@ -81,9 +99,10 @@ def serve(state_dir: Path, root: Path, *options: str) -> ServeProcess:
     """Start ``kernelhub serve``; return once it is serving."""
     argv = [sys.executable, "-m", "kernelhub", "serve", "--port", "0", "--token", TOKEN]
     argv += ["--state-dir", str(state_dir), "--root-dir", str(root), *options]
-    proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    with sigint_default():  # stop() sends a Ctrl-C
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
     lines: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None
     assert proc.stderr is not None

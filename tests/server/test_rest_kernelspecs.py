@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import TOKEN, Client, Served
+from .serve_process import sigint_default
 
 
 def test_listing_has_every_provider_under_url_safe_names(served: Served, client: Client) -> None:
@@ -134,9 +135,10 @@ def jupyter_server(tmp_path: Path) -> Iterator[Client]:
         f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
         f"--ServerApp.root_dir={tmp_path}",
     ]  # fmt: skip
-    proc = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path
-    )
+    with sigint_default():  # it is stopped with a Ctrl-C
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+        )
     client = Client(port)
     drain: threading.Thread | None = None
     try:

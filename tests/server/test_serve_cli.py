@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import JupyterDirs
 
 from .conftest import WAIT, Client
+from .serve_process import sigint_default
 from .test_rest_kernels import wait_gone
 
 URL = re.compile(r"^kernelhub serving at http://127\.0\.0\.1:(\d+)/\?token=(\S+)$")
@@ -58,9 +59,10 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Serve]]:
 
     def start(*extra: str) -> Serve:
         argv = [sys.executable, "-m", "kernelhub", "serve", "--port", "0", *extra]
-        proc = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
-        )
+        with sigint_default():  # stop() is a Ctrl-C
+            proc = subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+            )
         procs.append(proc)
         line = _first_line(proc).strip()
         found = URL.match(line)
