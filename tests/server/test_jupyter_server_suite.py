@@ -167,7 +167,8 @@ def test_jupyter_servers_rest_tests_pass(
     server = serve(tmp_path / "state", root, "--base-url", BASE_URL, "--shutdown-kernels-on-exit")
     monkeypatch.setenv("HOME", str(jupyter_dirs.home))
     env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
+    for leaky in ("PYTHONPATH", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+        env.pop(leaky, None)
     env.update(
         KERNELHUB_SUITE_URL=f"http://127.0.0.1:{server.port}{BASE_URL}",
         KERNELHUB_SUITE_TOKEN=TOKEN,
