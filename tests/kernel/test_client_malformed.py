@@ -158,6 +158,20 @@ async def test_unreadable_contents_raise_remote_protocol_error(
             await client.execute("x", timeout=10)
 
 
+async def test_an_unreadable_reply_fails_its_request_not_its_timeout() -> None:
+    async def handler(kernel: FakeKernel, idents: list[bytes], msg: Message) -> None:
+        if msg.msg_type == "complete_request":
+            await kernel.reply(idents, msg, ["not", "an", "object"])
+        else:
+            await standard(kernel, idents, msg)
+
+    async with fake_kernel(handler) as kernel, AsyncKernelClient(kernel.info) as client:
+        await client.wait_for_ready(timeout=10)
+        with pytest.raises(RemoteProtocolError, match="unreadable shell message"):
+            await client.complete("x", timeout=60)  # the test's own bound would fail first
+        assert (await client.kernel_info(timeout=10))["status"] == "ok"
+
+
 async def test_the_client_goes_on_after_an_unreadable_message() -> None:
     scripts = [([("stream", {"text": 5})], OK), ([("stream", {"text": "fine"})], OK)]
 
