@@ -126,24 +126,44 @@ async def test_error_reply_fields_are_read_as_strings() -> None:
 @pytest.mark.parametrize(
     ("outputs", "reply", "message"),
     [
-        ([], {"status": True}, "execute_reply message whose 'status' is True"),
-        ([], {"status": -1}, "'status' is -1: expected 'ok', 'error' or 'aborted'"),
+        ([], {"status": True}, "execute_reply message from the kernel: 'status' is True"),
+        ([], {"status": -1}, "'status' is -1, expected 'ok', 'error' or 'aborted'"),
         ([], {"status": {"a": 1}}, "'status' is {'a': 1}"),
         ([], {"status": "weird"}, "'status' is 'weird'"),
-        ([], {"status": "error", "ename": 5}, "execute_reply message whose 'ename' is 5"),
+        (
+            [],
+            {"status": "error", "ename": 5},
+            "execute_reply message from the kernel: 'ename' is 5",
+        ),
         ([], {"status": "error", "ename": "E", "traceback": 5}, "'traceback' is 5"),
         ([], [1, 2], "unreadable shell message from the kernel: message content is a JSON list"),
         ([], "ok", "message content is a JSON str"),
-        ([("error", {"traceback": [1, 2]})], OK, "error message whose 'traceback' is [1, 2]"),
+        (
+            [("error", {"traceback": [1, 2]})],
+            OK,
+            "error message from the kernel: 'traceback' is [1, 2]",
+        ),
         ([("error", {"traceback": {"a": 1}})], OK, "expected a list of strings"),
-        ([("display_data", {"data": "x"})], OK, "display_data message whose 'data' is 'x'"),
-        ([("execute_result", {"data": [1]})], OK, "'data' is [1]: expected an object"),
+        (
+            [("display_data", {"data": "x"})],
+            OK,
+            "display_data message from the kernel: 'data' is 'x'",
+        ),
+        ([("execute_result", {"data": [1]})], OK, "'data' is [1], expected an object"),
         ([("execute_result", {"data": {"text/plain": 5}})], OK, "'data.text/plain' is 5"),
-        ([("stream", {"name": "stdout", "text": {"a": 1}})], OK, "stream message whose 'text'"),
-        ([("stream", {"name": 7, "text": "t"})], OK, "stream message whose 'name' is 7"),
+        (
+            [("stream", {"name": "stdout", "text": {"a": 1}})],
+            OK,
+            "stream message from the kernel: 'text'",
+        ),
+        ([("stream", {"name": 7, "text": "t"})], OK, "stream message from the kernel: 'name' is 7"),
         ([("stream", {"text": ["a", 1]})], OK, "expected a string"),
         ([("stream", [1])], OK, "unreadable iopub message from the kernel"),
-        ([("status", {"execution_state": 5})], OK, "status message whose 'execution_state'"),
+        (
+            [("status", {"execution_state": 5})],
+            OK,
+            "status message from the kernel: 'execution_state'",
+        ),
     ],
 )
 async def test_unreadable_contents_raise_remote_protocol_error(
@@ -191,8 +211,8 @@ async def test_the_client_goes_on_after_an_unreadable_message() -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ({"prompt": {"p": 1}}, "input_request message whose 'prompt' is {'p': 1}"),
-        ({"prompt": "p", "password": "yes"}, "'password' is 'yes': expected true or false"),
+        ({"prompt": {"p": 1}}, "input_request message from the kernel: 'prompt' is {'p': 1}"),
+        ({"prompt": "p", "password": "yes"}, "'password' is 'yes', expected true or false"),
     ],
 )
 async def test_unreadable_input_request_is_answered_then_raised(

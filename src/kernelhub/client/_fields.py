@@ -33,7 +33,7 @@ def bad(what: str, field: str, value: object, expected: str) -> RemoteProtocolEr
     """The error for ``field`` of a ``what`` message holding ``value`` instead of ``expected``."""
     shown = repr(value) if len(repr(value)) <= 40 else type(value).__name__
     return RemoteProtocolError(
-        f"the kernel sent a {what} message whose {field!r} is {shown}: expected {expected}"
+        f"{what} message from the kernel: {field!r} is {shown}, expected {expected}"
     )
 
 
