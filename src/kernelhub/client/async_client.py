@@ -101,6 +101,15 @@ class AsyncKernelClient(RequestMethods):
         if self._channels is not None:
             self._channels.notify_died(KernelDiedError(reason, exit_code))
 
+    def ignore_iopub(self) -> None:
+        """Receive nothing on IOPub from now on (the kernel filters it out at its end), for a
+        client that only makes requests and reads their replies, as a manager's own does:
+        else it reads, parses and drops every output message, and under a flood they pile up
+        in ZeroMQ's queue, which has no bound for clients. Executions and subscriptions on
+        this client see no output after it."""
+        if self._channels is not None:
+            self._channels.ignore_iopub()
+
     async def _watch(self) -> None:
         assert self._is_alive is not None
         assert self._channels is not None

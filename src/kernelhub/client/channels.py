@@ -208,6 +208,12 @@ class Channels:
         if self._drains:
             self._drains["iopub"]()
 
+    def ignore_iopub(self) -> None:
+        """Unsubscribe the IOPub socket (see ``AsyncKernelClient.ignore_iopub``)."""
+        sock = self._sockets.get("iopub")
+        if sock is not None and not sock.closed:
+            sock.setsockopt(zmq.UNSUBSCRIBE, b"")
+
     def listen_iopub(self) -> None:
         """Call after adding a route or hook that wants IOPub messages as they come: messages
         that lazy reading left queued would otherwise wake nobody."""

@@ -32,6 +32,7 @@ from kernelhub.server.auth import check_websocket_origin
 from kernelhub.server.bridge import KernelBridge, ServedKernelLike
 from kernelhub.server.config import ServerConfig
 from kernelhub.server.http import JSON, Receive, Scope, Send, json_bytes
+from kernelhub.server.memory import Trimmer
 from kernelhub.server.wsconnection import Connection
 from kernelhub.server.wsframes import V1_SUBPROTOCOL, decode_json, decode_v1
 
@@ -49,12 +50,22 @@ class ChannelsAttachment:
 
     A bridge opens when its kernel starts (so IOPub tracks ``execution_state`` even with no
     client) and closes, closing its clients, when the kernel stops. :meth:`aclose` closes
-    them all (the app calls it when the server stops).
+    them all (the app calls it when the server stops). Its :class:`Trimmer` gives memory back
+    once the kernels' output goes quiet after a flood (:mod:`kernelhub.server.memory`).
     """
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.bridges: dict[str, KernelBridge] = {}
+        self.trimmer = Trimmer(self.volume)
+        self._retired = 0  # bytes read by bridges closed since
+
+    def volume(self) -> int:
+        """Bytes read from every kernel so far, by open and closed bridges."""
+        return self._retired + sum(bridge.wire.received for bridge in self.bridges.values())
+
+    def _retire(self, bridge: KernelBridge) -> None:
+        self._retired += bridge.wire.received
 
     def bridge(self, kernel: ServedKernelLike) -> KernelBridge:
         """The kernel's bridge, opened now if it has none yet."""
@@ -62,8 +73,10 @@ class ChannelsAttachment:
         if bridge is None or bridge.kernel is not kernel:
             if bridge is not None:
                 bridge.close_now()
+                self._retire(bridge)
             bridge = KernelBridge(kernel, self.config.buffer_bytes)
             self.bridges[kernel.id] = bridge
+            self.trimmer.start()
         return bridge
 
     async def kernel_started(self, kernel: ServedKernelLike) -> None:
@@ -74,6 +87,7 @@ class ChannelsAttachment:
         """Close the kernel's bridge and its clients."""
         bridge = self.bridges.pop(kernel.id, None)
         if bridge is not None:
+            self._retire(bridge)
             await bridge.aclose()
 
     async def kernel_event(self, kernel: ServedKernelLike, event: KernelEvent) -> None:
@@ -87,8 +101,10 @@ class ChannelsAttachment:
         bridges = list(self.bridges.values())
         self.bridges.clear()
         for bridge in bridges:
+            self._retire(bridge)
             bridge.close_now(1001, "the server is stopping")
             await bridge.aclose()
+        await self.trimmer.aclose()
 
 
 def channels_attachment(hub: Any) -> ChannelsAttachment:

@@ -6,13 +6,15 @@ Memory per client is bounded whatever the kernel prints. The writer takes frames
 at most ``_BATCH_BYTES`` and the ASGI server's ``send`` waits while the socket cannot take
 more (uvicorn's websockets-sansio does; wsproto does not), so a slow reader's frames wait in
 its outbox. Output (IOPub ``stream``, ``display_data``, ``update_display_data``) that
-arrives while more than :data:`DROP_OVER` bytes wait there is dropped until the client has
-taken half of them, and the client is told where by a ``stream`` message on stderr of our own
-(the parent header of the first message dropped, so it shows in that cell's output), as
-Jupyter Server's rate limit does. Every other message is queued: a reply, a status or a comm
-message dropped would break the client. A client that still lets :data:`OUTBOX_LIMIT` bytes
-pile up is closed (1013). The replay buffer is bounded on its own (oldest dropped), and a
-returning client is told what it missed in the same way.
+arrives while more than :data:`DROP_OVER` bytes wait there or in the writer's hands (a batch
+taken is not written yet: counting only the outbox let a slow client hold one batch more, or
+one more frame however large) is dropped until the client has taken half of them, and the
+client is told where by a ``stream`` message on stderr of our own (the parent header of the
+first message dropped, so it shows in that cell's output), as Jupyter Server's rate limit
+does. Every other message is queued: a reply, a status or a comm message dropped would break
+the client. A client that still lets :data:`OUTBOX_LIMIT` bytes pile up is closed (1013).
+The replay buffer is bounded on its own (oldest dropped), and a returning client is told what
+it missed in the same way.
 """
 
 from __future__ import annotations
@@ -147,6 +149,7 @@ class Connection:
         self.v1 = v1
         self.outbox: collections.deque[Frame] = collections.deque()
         self.pending = 0  # bytes in the outbox
+        self.inflight = 0  # bytes the writer took and is still writing
         self.wakeup = asyncio.Event()
         self.close_code: int | None = None
         self.close_reason = ""
@@ -178,9 +181,12 @@ class Connection:
 
     def _full(self, parts: list[bytes]) -> bool:
         """Whether to drop this output message (counted); the first of a gap queues a notice."""
-        if self.dropping and self.pending <= DROP_OVER // 2:
+        # What the writer holds counts: a batch taken is not yet written (a slow client
+        # kept one batch beyond the bound, or one frame however large).
+        waiting = self.pending + self.inflight
+        if self.dropping and waiting <= DROP_OVER // 2:
             self.dropping = False
-        elif not self.dropping and self.pending > DROP_OVER:
+        elif not self.dropping and waiting > DROP_OVER:
             self.dropping = True
             if not self.dropped:
                 log.warning("kernel %s: a client reads too slowly; output dropped", self.bridge.id)
@@ -200,7 +206,9 @@ class Connection:
         self._queue(encode_v1("iopub", parts) if self.v1 else encode_json("iopub", parts, header))
 
     async def frames(self) -> list[Frame] | None:
-        """Wait for frames to send; ``None`` once the connection is to be closed."""
+        """Wait for frames to send; ``None`` once the connection is to be closed. The writer
+        asks again once it has written the frames it had (they count as waiting till then)."""
+        self.inflight = 0
         while not self.outbox:
             if self.close_code is not None:
                 return None
@@ -213,6 +221,7 @@ class Connection:
             out.append(frame)
             size += len(frame)
         self.pending -= size
+        self.inflight = size
         return out
 
     def send(self, msg: Incoming) -> None:

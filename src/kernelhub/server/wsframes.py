@@ -88,6 +88,9 @@ def encode_json(channel: str, parts: Sequence[bytes], header: Header | None = No
         header = check_header(unpack(parts[0], "header"))
     msg_id = _dumps(header.get("msg_id")).encode()
     msg_type = _dumps(header.get("msg_type")).encode()
+    buffers = parts[4:]
+    # The tail is in the one join: adding it after copied a large message once more.
+    tail = b',"buffers":[]}' if not buffers else b"}"
     body = b"".join(
         (
             b'{"header":',
@@ -104,15 +107,15 @@ def encode_json(channel: str, parts: Sequence[bytes], header: Header | None = No
             parts[3],
             b',"channel":',
             _dumps(channel).encode(),
+            tail,
         )
     )
-    buffers = parts[4:]
     if not buffers:
         try:
-            return (body + b',"buffers":[]}').decode()
+            return body.decode()
         except UnicodeDecodeError:
             raise RemoteProtocolError("kernel message is not valid UTF-8") from None
-    return _pack_binary([body + b"}", *buffers])
+    return _pack_binary([body, *buffers])
 
 
 def _pack_binary(chunks: Sequence[bytes]) -> bytes:
@@ -120,7 +123,7 @@ def _pack_binary(chunks: Sequence[bytes]) -> bytes:
     offsets = [4 * (count + 1)]
     for chunk in chunks[:-1]:
         offsets.append(offsets[-1] + len(chunk))
-    return struct.pack(f"!{count + 1}I", count, *offsets) + b"".join(chunks)
+    return b"".join((struct.pack(f"!{count + 1}I", count, *offsets), *chunks))
 
 
 def encode_v1(channel: str, parts: Sequence[bytes]) -> bytes:
@@ -133,7 +136,8 @@ def encode_v1(channel: str, parts: Sequence[bytes]) -> bytes:
     offsets = [8 * (count + 1)]
     for chunk in chunks:
         offsets.append(offsets[-1] + len(chunk))
-    return struct.pack(f"<{count + 1}Q", count, *offsets) + b"".join(chunks)
+    # One join, offsets included: a table + join pair copied a large message twice.
+    return b"".join((struct.pack(f"<{count + 1}Q", count, *offsets), *chunks))
 
 
 # -- browser to kernel -----------------------------------------------------------------------

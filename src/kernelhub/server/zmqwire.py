@@ -42,6 +42,8 @@ class KernelWire:
         self.info = info
         self.signer = Signer(info.key, info.signature_scheme)
         self.closed = False
+        #: Bytes read from the kernel so far (the server's trimmer watches it).
+        self.received = 0
         self._loop = asyncio.get_running_loop()
         self._drains: dict[zmq.Socket[bytes], Callable[[], None]] = {}
 
@@ -72,6 +74,7 @@ class KernelWire:
                 if self.closed or sock.closed or not getsockopt(_EVENTS) & _POLLIN:
                     return
                 frames = recv(_NOBLOCK)
+                self.received += sum(map(len, frames))
                 try:
                     split = frames.index(DELIMITER)
                     sig, *parts = frames[split + 1 :]
