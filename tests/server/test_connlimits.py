@@ -4,6 +4,7 @@ that have one."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.client
 import select
@@ -15,6 +16,7 @@ import pytest
 
 from tests.server.conftest import TOKEN
 from tests.server.serve_process import WAIT, ServeProcess, serve, serve_processes
+from tests.server.ws_fixtures import stream_text, ws_client
 
 __all__ = ["serve_processes"]  # the fixture, imported for the tests of this module
 
@@ -123,11 +125,31 @@ def test_idle_sockets_without_a_token_do_not_crowd_out_clients(
     monkeypatch.setenv("KERNELHUB_KEEP_ALIVE_TIMEOUT", str(WAIT * 4))
     (tmp_path / "root").mkdir()
     server = serve(tmp_path / "state", tmp_path / "root")
+    started = server.client.post("/api/kernels", {})
+    assert started.status == 201, started.body
+    url = f"ws://127.0.0.1:{server.port}/api/kernels/{started.json()['id']}/channels?token={TOKEN}"
     kept = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WAIT)
-    idle = [_connect(server.port) for _ in range(idle_count)]
-    try:
+    idle: list[socket.socket] = []
+
+    def crowd() -> None:
+        idle.extend(_connect(server.port) for _ in range(idle_count))
         assert _authenticated_get(kept) == 200  # authenticated: no longer counted
-        idle += [_connect(server.port) for _ in range(idle_count)]
+        idle.extend(_connect(server.port) for _ in range(idle_count))
+
+    async def go() -> None:
+        async with ws_client(url, v1=True) as before:
+            reply, _ = await before.execute("x = 41")
+            assert reply["content"]["status"] == "ok"
+            await asyncio.to_thread(crowd)
+            # A WebSocket open before the crowd, and one opened after it, both work.
+            reply, outputs = await before.execute("print(x + 1)")
+            assert stream_text(outputs) == "42\n"
+            async with ws_client(url) as after:
+                reply, outputs = await after.execute("print(x)")
+                assert stream_text(outputs) == "41\n"
+
+    try:
+        asyncio.run(go())
         # A new client with the token is served, and so is the one that authenticated before.
         fresh = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WAIT)
         try:

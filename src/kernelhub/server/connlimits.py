@@ -117,7 +117,10 @@ def guarded_http(config: ServerConfig) -> type[asyncio.Protocol]:
         def on_headers_complete(self) -> None:
             self._disarm()
             self._awaiting_headers = False
-            query = httptools.parse_url(self.url).query or b""
+            try:
+                query = httptools.parse_url(self.url).query or b""
+            except httptools.HttpParserInvalidURLError:
+                query = b""  # uvicorn answers it 400 (or the WebSocket handshake fails)
             if check_request(config, {"headers": self.headers, "query_string": query}) is None:
                 unauthenticated.discard(self.transport)
             super().on_headers_complete()
