@@ -85,7 +85,9 @@ def _kernel_pids(runtime: Path) -> list[int]:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if str(runtime).encode() in cmdline and b"kernel-" in cmdline:
+            # The connection file, not the kernel's log (its log writer names that one).
+            prefix = str(runtime / "kernel-").encode()
+            if any(a.startswith(prefix) and a.endswith(b".json") for a in cmdline.split(b"\0")):
                 pids.append(int(entry.name))
     return pids
 
