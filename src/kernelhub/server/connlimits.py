@@ -85,8 +85,6 @@ def guarded_http(config: ServerConfig) -> type[asyncio.Protocol]:
     class GuardedHttpToolsProtocol(HttpToolsProtocol):
         """See :mod:`kernelhub.server.connlimits`."""
 
-        limits = unauthenticated
-
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._deadline: asyncio.TimerHandle | None = None
