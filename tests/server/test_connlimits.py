@@ -20,7 +20,7 @@ from tests.server.ws_fixtures import stream_text, ws_client
 
 __all__ = ["serve_processes"]  # the fixture, imported for the tests of this module
 
-SHORT = 0.5  # the timeouts under test: long enough for a request, short for a test
+SHORT = 1.0  # the timeouts under test: long enough for a request, short for a test
 
 
 @pytest.fixture
