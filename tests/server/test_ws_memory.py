@@ -3,8 +3,9 @@ serve``, a real kernel printing 100 kB lines as fast as it can, a client that re
 every 2 ms. The server's RSS (psutil) must stay within a bound while the flood lasts and fall
 back once it is over; the reply, the idle status and the drop notice still arrive.
 
-Measured before the fix (5 runs): peaks 33-126 MB above the RSS before the flood, 18-86 MB
-still held 5 s after it. After: peaks 9-28 MB above (once 68), 1-2 MB held after.
+Measured before the fix (8 runs of this flood or one like it): peaks 33-221 MB above the RSS
+before the flood, 16-86 MB still held 5 s after it. After: peaks 9-28 MB above (once 68),
+1-2 MB held after. Before the fix this test failed 3 runs out of 3.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from tests.server.ws_fixtures import parent_id, ws_client
 __all__ = ["serve_processes"]  # the fixture, imported for the tests of this module
 
 MB = 1024 * 1024
-PEAK_OVER = 100 * MB  # the outbox bound is 4 MB; copies in flight and ZeroMQ's queue add to it
+# The outbox bound is 4 MB; copies in flight add to it, and the bridge's IOPub queue in
+# ZeroMQ (at most 1,000 messages, 100 MB of these) fills when the loop falls behind: generous.
+PEAK_OVER = 150 * MB
 AFTER_OVER = 10 * MB
 FLOOD = "s = 'x' * 100_000\nfor i in range(3000):\n    print(s, flush=True)\n"
 
