@@ -47,11 +47,9 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     ("kernelhub.providers.finder", "kernelhub.manager"),
     ("kernelhub.server.api_misc", "kernelhub"),
     ("kernelhub.server.page", "kernelhub"),
-    ("kernelhub.specs.scan", "kernelhub.providers.base"),
 }
 KNOWN_CYCLES: set[tuple[str, ...]] = {
     ("kernelhub.doctor.fixes", "kernelhub.doctor.model", "kernelhub.doctor.runtime"),
-    ("kernelhub.envs.base", "kernelhub.envs.registry", "kernelhub.envs.settings"),
     ("kernelhub.manager", "kernelhub.restarter"),
     ("kernelhub.protocol._check", "kernelhub.protocol.message"),
     ("kernelhub.server.app", "kernelhub.server.services"),

@@ -21,12 +21,11 @@ from collections.abc import Callable, Iterator
 
 from kernelhub.envs.base import Candidate, Context
 from kernelhub.envs.layout import env_name
+from kernelhub.envs.settings import FILE_NAME, registry_file
 from kernelhub.errors import EnvError
 
 __all__ = ["FILE_NAME", "forget", "locate", "read_entries", "registry_file", "remember"]
 
-#: The registry's file name, in the Jupyter data directory.
-FILE_NAME = "kernelhub-environments.txt"
 SOURCE = "kernelhub:registry"
 _HEADER = (
     "# Python environments kernelhub knows of, one prefix a line. kernelhub only adds lines;\n"
@@ -38,19 +37,6 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: the rename alone keeps the file whole
     fcntl = None  # type: ignore[assignment]
-
-
-def registry_file(data_dir: str | None = None) -> str:
-    """The registry's path: ``<data_dir>/kernelhub-environments.txt``.
-
-    ``data_dir`` defaults to the user's Jupyter data directory (``JUPYTER_DATA_DIR`` or the
-    platform's, as every Jupyter tool finds it).
-    """
-    if data_dir is None:
-        from kernelhub import paths
-
-        data_dir = paths.data_dir()
-    return os.path.join(data_dir, FILE_NAME)
 
 
 def parse(text: str) -> list[str]:

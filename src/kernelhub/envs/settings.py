@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from kernelhub import environ as kernelhub_environ
 
-__all__ = ["VARIABLES", "Settings", "SystemRoots"]
+__all__ = ["FILE_NAME", "VARIABLES", "Settings", "SystemRoots", "registry_file"]
 
 #: Every environment variable :meth:`Settings.from_environ` reads.
 VARIABLES: tuple[str, ...] = (
@@ -98,6 +98,23 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(p for p in value.split(os.pathsep) if p) if value else ()
 
 
+#: The environment registry's file name (see :mod:`.registry`), in the Jupyter data directory.
+FILE_NAME = "kernelhub-environments.txt"
+
+
+def registry_file(data_dir: str | None = None) -> str:
+    """The registry's path: ``<data_dir>/kernelhub-environments.txt``.
+
+    ``data_dir`` defaults to the user's Jupyter data directory (``JUPYTER_DATA_DIR`` or the
+    platform's, as every Jupyter tool finds it).
+    """
+    if data_dir is None:
+        from kernelhub import paths
+
+        data_dir = paths.data_dir()
+    return os.path.join(data_dir, FILE_NAME)
+
+
 @dataclass(frozen=True)
 class Settings:
     """What discovery needs to know about the user's setup, read once from a mapping.
@@ -149,8 +166,6 @@ class Settings:
         file is in ``JUPYTER_DATA_DIR`` when ``environ`` sets it, else in the Jupyter data
         directory :mod:`kernelhub.paths` names.
         """
-        from kernelhub.envs.registry import registry_file
-
         env = kernelhub_environ.variables() if environ is None else environ
         home = _get(env, "HOME") or os.path.expanduser("~")
         envs_path = _split(_get(env, "CONDA_ENVS_PATH")) + _split(_get(env, "CONDA_ENVS_DIRS"))

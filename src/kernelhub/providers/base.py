@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from kernelhub.errors import InvalidSpecError, LaunchError
+from kernelhub.specs.model import InterruptMode, Status
 
 __all__ = ["InterruptMode", "KernelType", "Provider", "Status"]
-
-Status = Literal["ok", "stale", "invalid", "shadowed"]
-InterruptMode = Literal["signal", "message"]
 
 
 @dataclass(frozen=True)

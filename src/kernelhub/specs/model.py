@@ -28,9 +28,11 @@ from typing import Any, Literal
 
 from kernelhub.errors import InvalidNameError, InvalidSpecError
 
-__all__ = ["KernelSpec", "check_name", "is_valid_name", "parse_spec"]
+__all__ = ["InterruptMode", "KernelSpec", "Status", "check_name", "is_valid_name", "parse_spec"]
 
 InterruptMode = Literal["signal", "message"]
+# What became of a kernel type found on disk; kernel types of every provider carry one too.
+Status = Literal["ok", "stale", "invalid", "shadowed"]
 
 # The same rule as jupyter_client's _kernel_name_pat: ASCII only, no case restriction.
 _NAME_RE = re.compile(r"[a-zA-Z0-9._\-]+")

@@ -18,9 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from kernelhub.errors import InvalidSpecError
-from kernelhub.providers.base import Status
 from kernelhub.specs import native
-from kernelhub.specs.model import KernelSpec, is_valid_name
+from kernelhub.specs.model import KernelSpec, Status, is_valid_name
 from kernelhub.specs.reader import Child, list_dir, read_spec, trusted
 from kernelhub.specs.resolve import Resolver
 
