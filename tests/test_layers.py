@@ -49,7 +49,6 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     ("kernelhub.server.page", "kernelhub"),
 }
 KNOWN_CYCLES: set[tuple[str, ...]] = {
-    ("kernelhub.doctor.fixes", "kernelhub.doctor.model", "kernelhub.doctor.runtime"),
     ("kernelhub.manager", "kernelhub.restarter"),
     ("kernelhub.protocol._check", "kernelhub.protocol.message"),
     ("kernelhub.server.app", "kernelhub.server.services"),

@@ -150,7 +150,7 @@ def test_a_dead_file_that_is_not_a_connection_file_is_reported_but_never_removed
 
 
 def test_a_real_kernels_connection_file_is_in_use(lab: Lab) -> None:
-    from kernelhub.doctor.runtime import in_use
+    from kernelhub.doctor.processes import in_use
 
     path = write_connection_file(lab.runtime / "kernel-real.json", port=0)
     proc = subprocess.Popen(

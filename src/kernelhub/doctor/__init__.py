@@ -12,8 +12,9 @@
 The checks are pure: they read the kernelspec directories, the environments (from their
 files, as :mod:`kernelhub.envs` does), the runtime directory and the process table, and
 return frozen :class:`Finding` records. Nothing changes on disk until a :class:`Fix` is
-applied. The checks live in :mod:`.specs` (kernelspecs), :mod:`.envs` (environments) and
-:mod:`.runtime` (the runtime directory); fixes are carried out by :mod:`.fixes`.
+applied. Imports go one way: :mod:`.checks` (kernelspecs, environments, the runtime
+directory) make the :mod:`.model` records, whose fixes :mod:`.fixes` carries out; fixes and
+checks share :mod:`.processes` (which connection files live processes name).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def gather(
 
 
 def _checks() -> tuple[Callable[[Context], list[Finding]], ...]:
-    from kernelhub.doctor import envs, python, runtime, specs
+    from kernelhub.doctor.checks import envs, python, runtime, specs
 
     return (
         specs.stale,

@@ -3,6 +3,9 @@
 Time passes between showing a fix and applying it (a person reads and answers): a kernel may
 have started on a connection file, a spec may have been repaired. Every action therefore
 re-checks its precondition and refuses, naming the path, when it no longer holds.
+
+This module sits below :mod:`.model` (``Fix.apply`` calls :func:`apply`): it names what it
+reads of a fix in :class:`Action`, which ``Fix`` satisfies, instead of importing it.
 """
 
 from __future__ import annotations
@@ -13,15 +16,34 @@ import os
 import stat
 import tempfile
 import time
-from typing import Any
+from typing import Any, Protocol
 
-from kernelhub.doctor.model import Fix
+from kernelhub.doctor.processes import in_use
 from kernelhub.errors import ConnectionFileError, KernelhubError, SpecError
 
-__all__ = ["apply"]
+__all__ = ["Action", "apply"]
 
 
-def apply(fix: Fix) -> str:
+class Action(Protocol):
+    """What :func:`apply` reads of a fix (see :class:`~kernelhub.doctor.model.Fix`)."""
+
+    @property
+    def action(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def old(self) -> str | None: ...
+    @property
+    def new(self) -> str | None: ...
+    @property
+    def mode(self) -> int | None: ...
+    @property
+    def min_age(self) -> float: ...
+
+
+def apply(fix: Action) -> str:
     """Apply ``fix``; return one line saying what was done, or raise naming the path."""
     if fix.action == "remove-spec":
         return _remove_spec(fix)
@@ -34,7 +56,7 @@ def apply(fix: Fix) -> str:
     raise KernelhubError(f"unknown fix action {fix.action!r} for {fix.path}")
 
 
-def _remove_spec(fix: Fix) -> str:
+def _remove_spec(fix: Action) -> str:
     from kernelhub.specs import SpecRegistry, remove_specs
 
     assert fix.name is not None
@@ -64,7 +86,7 @@ def _read_json(path: str) -> dict[str, Any]:
     return data
 
 
-def _rewrite_argv0(fix: Fix) -> str:
+def _rewrite_argv0(fix: Action) -> str:
     assert fix.old is not None
     assert fix.new is not None
     path = fix.path
@@ -101,7 +123,7 @@ def _write_atomically(path: str, data: dict[str, Any]) -> None:
         raise SpecError(f"{path}: cannot rewrite it: {exc.strerror or exc}") from None
 
 
-def _chmod(fix: Fix) -> str:
+def _chmod(fix: Action) -> str:
     assert fix.mode is not None
     try:
         st = os.lstat(fix.path)
@@ -117,9 +139,8 @@ def _chmod(fix: Fix) -> str:
     return f"chmod {fix.mode:04o} {fix.path}"
 
 
-def _remove_connection_file(fix: Fix) -> str:
+def _remove_connection_file(fix: Action) -> str:
     from kernelhub.connection import read_connection_file, remove_connection_file
-    from kernelhub.doctor.runtime import in_use
 
     path = fix.path
     try:

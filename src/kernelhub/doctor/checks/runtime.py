@@ -1,10 +1,8 @@
 """Checks on the Jupyter runtime directory: its permissions, and connection files left behind.
 
-A connection file is *in use* when some live process has its name in its command line
-(``ipykernel_launcher -f .../kernel-<id>.json``, ``jupyter console --existing kernel-<id>``):
-the name is a fresh UUID, so a match on the file name alone is safe and errs towards keeping
-files. Files younger than the context's ``min_age`` are never called dead, because a kernel
-manager writes the file a moment before it starts the kernel.
+A connection file is dead when no live process names it (:mod:`kernelhub.doctor.processes`).
+Files younger than the context's ``min_age`` are never called dead, because a kernel manager
+writes the file a moment before it starts the kernel.
 """
 
 from __future__ import annotations
@@ -15,31 +13,13 @@ import time
 
 from kernelhub.connection import read_connection_file
 from kernelhub.doctor.model import Context, Finding, Fix
+from kernelhub.doctor.processes import command_lines, in_use
 from kernelhub.errors import ConnectionFileError
 
-__all__ = ["command_lines", "connection_files", "in_use", "runtime_dir"]
+__all__ = ["connection_files", "runtime_dir"]
 
 _DIR_MODE = 0o700
 _FILE_MODE = 0o600
-
-
-def command_lines() -> list[str]:
-    """The command lines of every process we can see, each joined with NUL bytes."""
-    import psutil
-
-    out = []
-    for proc in psutil.process_iter(["cmdline"]):
-        # process_iter puts None where access is denied or the process is gone.
-        cmdline = proc.info.get("cmdline")
-        if cmdline:
-            out.append("\0".join(cmdline))
-    return out
-
-
-def in_use(path: str, lines: list[str] | None = None) -> bool:
-    """Whether a live process names the connection file ``path`` in its command line."""
-    name = os.path.basename(path)
-    return any(name in line for line in (command_lines() if lines is None else lines))
 
 
 def _owner_finding(code: str, path: str, st: os.stat_result, what: str) -> Finding:

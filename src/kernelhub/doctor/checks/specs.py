@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kernelhub.doctor.checks.python import env_prefix
 from kernelhub.doctor.model import Context, Finding, Fix, Severity
-from kernelhub.doctor.python import env_prefix
 from kernelhub.specs import SpecEntry
 
 __all__ = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shlex
 
+from kernelhub.doctor.checks.python import env_prefix
 from kernelhub.doctor.model import Context, Finding
-from kernelhub.doctor.python import env_prefix
 from kernelhub.envs import Environment, inspect_environment, install_command
 from kernelhub.errors import EnvError
 from kernelhub.providers.envspecs import is_python_program
