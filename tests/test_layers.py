@@ -17,7 +17,7 @@ MAX_LINES = 400
 # Bottom to top; a module may import from its own layer and from the layers below it. The key
 # is the first name under ``kernelhub`` (a package or a module).
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "aio", "environ", "paths"),
+    ("errors", "aio", "environ", "paths", "_version"),
     ("protocol",),
     ("connection",),
     ("envs",),
@@ -38,15 +38,12 @@ RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 # Known violations while the house move is under way: each must still exist (a fixed one is
 # removed from here), so the lists only shrink. The goal is three empty lists.
 KNOWN_UPWARD: set[tuple[str, str]] = {
-    ("kernelhub.cli", "kernelhub"),
     ("kernelhub.launchers.startup", "kernelhub.client.async_client"),
     ("kernelhub.launchers.startup", "kernelhub.deaths"),
     ("kernelhub.launchers.startup", "kernelhub.ports"),
     ("kernelhub.launchers.stopping", "kernelhub.client.async_client"),
     ("kernelhub.launchers.stopping", "kernelhub.deaths"),
     ("kernelhub.providers.finder", "kernelhub.manager"),
-    ("kernelhub.server.api_misc", "kernelhub"),
-    ("kernelhub.server.page", "kernelhub"),
 }
 KNOWN_CYCLES: set[tuple[str, ...]] = {
     ("kernelhub.manager", "kernelhub.restarter"),

@@ -89,7 +89,7 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     """The argument parser, with the full parser of the chosen command only."""
-    from kernelhub import __version__
+    from kernelhub._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="kernelhub",

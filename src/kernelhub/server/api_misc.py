@@ -42,7 +42,7 @@ class MiscAPI:
 
     async def version(self, request: Request) -> Response:
         """``GET /api``: the version (no token needed, as in Jupyter Server)."""
-        from kernelhub import __version__
+        from kernelhub._version import __version__
 
         return json_response({"version": __version__})
 

@@ -55,7 +55,7 @@ class HomePage:
 
     async def page(self, request: Request) -> Response:
         """``GET /``: the page (see the module docstring)."""
-        from kernelhub import __version__
+        from kernelhub._version import __version__
 
         url = self._url(request)
         known = bool(self.config.token) and auth.check_request(self.config, request.scope) is None
