@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from kernelhub._version import __version__
 
 # name -> module that defines it; resolved on first attribute access (PEP 562).
 _EXPORTS: dict[str, str] = {
@@ -17,10 +17,12 @@ _EXPORTS: dict[str, str] = {
     "BlockingKernel": "kernelhub.kernel",
     "BlockingKernelClient": "kernelhub.client",
     "ClientClosedError": "kernelhub.errors",
+    "ConfigError": "kernelhub.errors",
     "ConnectionFileError": "kernelhub.errors",
     "ConnectionInfo": "kernelhub.connection",
     "EnvError": "kernelhub.errors",
     "ExecuteResult": "kernelhub.client",
+    "InvalidArgumentError": "kernelhub.errors",
     "InvalidNameError": "kernelhub.errors",
     "InvalidSpecError": "kernelhub.errors",
     "Kernel": "kernelhub.kernel",
@@ -38,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "MultiKernelManager": "kernelhub.multikernel",
     "NoSuchKernelError": "kernelhub.errors",
     "Output": "kernelhub.client",
+    "PathError": "kernelhub.errors",
     "ProtocolError": "kernelhub.errors",
     "Provider": "kernelhub.providers.base",
     "ProviderError": "kernelhub.errors",
@@ -47,6 +50,9 @@ _EXPORTS: dict[str, str] = {
     "SignatureError": "kernelhub.errors",
     "SpecError": "kernelhub.errors",
     "SpecExistsError": "kernelhub.errors",
+    "UnknownArgumentError": "kernelhub.errors",
+    "UsageError": "kernelhub.errors",
+    "WrongStateError": "kernelhub.errors",
     "start_kernel": "kernelhub.kernel",
     "start_kernel_blocking": "kernelhub.kernel",
 }
@@ -56,10 +62,12 @@ __all__ = [
     "BlockingKernel",
     "BlockingKernelClient",
     "ClientClosedError",
+    "ConfigError",
     "ConnectionFileError",
     "ConnectionInfo",
     "EnvError",
     "ExecuteResult",
+    "InvalidArgumentError",
     "InvalidNameError",
     "InvalidSpecError",
     "Kernel",
@@ -77,6 +85,7 @@ __all__ = [
     "MultiKernelManager",
     "NoSuchKernelError",
     "Output",
+    "PathError",
     "ProtocolError",
     "Provider",
     "ProviderError",
@@ -86,6 +95,9 @@ __all__ = [
     "SignatureError",
     "SpecError",
     "SpecExistsError",
+    "UnknownArgumentError",
+    "UsageError",
+    "WrongStateError",
     "__version__",
     "start_kernel",
     "start_kernel_blocking",
@@ -111,10 +123,16 @@ if TYPE_CHECKING:  # pragma: no cover
         ClientClosedError as ClientClosedError,
     )
     from kernelhub.errors import (
+        ConfigError as ConfigError,
+    )
+    from kernelhub.errors import (
         ConnectionFileError as ConnectionFileError,
     )
     from kernelhub.errors import (
         EnvError as EnvError,
+    )
+    from kernelhub.errors import (
+        InvalidArgumentError as InvalidArgumentError,
     )
     from kernelhub.errors import (
         InvalidNameError as InvalidNameError,
@@ -144,6 +162,9 @@ if TYPE_CHECKING:  # pragma: no cover
         NoSuchKernelError as NoSuchKernelError,
     )
     from kernelhub.errors import (
+        PathError as PathError,
+    )
+    from kernelhub.errors import (
         ProtocolError as ProtocolError,
     )
     from kernelhub.errors import (
@@ -160,6 +181,15 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from kernelhub.errors import (
         SpecExistsError as SpecExistsError,
+    )
+    from kernelhub.errors import (
+        UnknownArgumentError as UnknownArgumentError,
+    )
+    from kernelhub.errors import (
+        UsageError as UsageError,
+    )
+    from kernelhub.errors import (
+        WrongStateError as WrongStateError,
     )
     from kernelhub.kernel import (
         BlockingKernel as BlockingKernel,

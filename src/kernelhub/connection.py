@@ -25,7 +25,12 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from kernelhub import paths
-from kernelhub.errors import ConnectionFileError, LocalProtocolError
+from kernelhub.errors import (
+    ConnectionFileError,
+    InvalidArgumentError,
+    LocalProtocolError,
+    UnknownArgumentError,
+)
 from kernelhub.protocol.signing import Signer
 
 if TYPE_CHECKING:
@@ -76,7 +81,7 @@ class ConnectionInfo:
     def port(self, channel: Channel) -> int:
         """The port (or ipc suffix) of ``channel``."""
         if channel not in CHANNELS:
-            raise ValueError(f"unknown channel {channel!r}: expected one of {CHANNELS}")
+            raise InvalidArgumentError(f"unknown channel {channel!r}: expected one of {CHANNELS}")
         port: int = getattr(self, f"{channel}_port")
         return port
 
@@ -204,9 +209,9 @@ class ConnectionInfo:
         for name, value in ports.items():
             key = name if name.endswith("_port") else f"{name}_port"
             if key not in _PORT_KEYS:
-                raise TypeError(f"unknown port {name!r}: expected one of {CHANNELS}")
+                raise UnknownArgumentError(f"unknown port {name!r}: expected one of {CHANNELS}")
             if type(value) is not int or value < 0:
-                raise ValueError(f"port {name!r} must be an int >= 0, not {value!r}")
+                raise InvalidArgumentError(f"port {name!r} must be an int >= 0, not {value!r}")
             changes[key] = value
         return replace(self, **changes)
 

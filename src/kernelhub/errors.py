@@ -9,7 +9,7 @@ as they are, on one line, without a traceback::
     │   ├── InvalidSpecError .... a kernel.json breaks the format (names file and field)
     │   ├── InvalidNameError .... a kernel name breaks the name rule
     │   └── SpecExistsError ..... install would replace a spec without replace=True
-    ├── NoSuchKernelError ....... an unknown kernel name or id (with close-match suggestions)
+    ├── NoSuchKernelError ....... an unknown kernel name or id, with suggestions (a LookupError)
     ├── ProviderError ........... a kernel provider failed to load or to list
     ├── ProtocolError ........... the Jupyter wire protocol was broken
     │   ├── LocalProtocolError .. we were asked to send something invalid
@@ -17,11 +17,20 @@ as they are, on one line, without a traceback::
     │       └── SignatureError .. a bad, missing or replayed HMAC signature
     ├── ConnectionFileError ..... a connection file could not be read or written
     ├── LaunchError ............. a kernel could not be started
-    │   └── LaunchParamsError ... launch parameters failed the kernel type's schema
+    │   └── LaunchParamsError ... launch parameters failed the kernel type's schema (a ValueError)
     ├── KernelDiedError ......... the kernel process is gone (``reason`` says why)
     ├── KernelTimeoutError ...... a bounded wait ran out (also a builtin TimeoutError)
     ├── ClientClosedError ....... a closed client or manager was used
-    └── EnvError ................ a Python environment could not be read or changed
+    ├── EnvError ................ a Python environment could not be read or changed
+    ├── ConfigError ............. a server setting is unknown or of the wrong kind (a ValueError)
+    ├── PathError ............... a working directory outside the server's root (a ValueError)
+    └── UsageError .............. kernelhub was called in a way it does not accept
+        ├── InvalidArgumentError  an argument's value is not one accepted (a ValueError)
+        ├── UnknownArgumentError  an argument's name is not one accepted (a TypeError)
+        └── WrongStateError ..... called at the wrong moment (a RuntimeError)
+
+Where a caller may already catch the builtin (``ValueError`` for a bad value, ``TimeoutError``
+for a wait), the class is that builtin too.
 """
 
 from __future__ import annotations
@@ -30,8 +39,10 @@ from collections.abc import Iterable, Sequence
 
 __all__ = [
     "ClientClosedError",
+    "ConfigError",
     "ConnectionFileError",
     "EnvError",
+    "InvalidArgumentError",
     "InvalidNameError",
     "InvalidSpecError",
     "KernelDiedError",
@@ -41,12 +52,16 @@ __all__ = [
     "LaunchParamsError",
     "LocalProtocolError",
     "NoSuchKernelError",
+    "PathError",
     "ProtocolError",
     "ProviderError",
     "RemoteProtocolError",
     "SignatureError",
     "SpecError",
     "SpecExistsError",
+    "UnknownArgumentError",
+    "UsageError",
+    "WrongStateError",
     "close_matches",
 ]
 
@@ -219,3 +234,28 @@ class ClientClosedError(KernelhubError):
 
 class EnvError(KernelhubError):
     """A Python environment could not be read or changed."""
+
+
+class ConfigError(KernelhubError, ValueError):
+    """A setting is unknown or has a value of the wrong kind (the message names both)."""
+
+
+class PathError(KernelhubError, ValueError):
+    """A kernel working directory is outside the server's root or not a directory."""
+
+
+class UsageError(KernelhubError):
+    """kernelhub was called in a way it does not accept: a bug in the calling code."""
+
+
+class InvalidArgumentError(UsageError, ValueError):
+    """An argument's value is not one the function accepts (the message says which are)."""
+
+
+class UnknownArgumentError(UsageError, TypeError):
+    """An argument's name is not one the function accepts (the message says which are)."""
+
+
+class WrongStateError(UsageError, RuntimeError):
+    """Something was asked at a moment it cannot be given: a result before it is finished, a
+    blocking call from the thread that would have to answer it."""

@@ -12,7 +12,7 @@ from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.client.portal import BlockingPortal
 from kernelhub.client.results import ExecuteResult, InputRequest, Output
 from kernelhub.client.subscription import IOPubSubscription
-from kernelhub.errors import KernelTimeoutError
+from kernelhub.errors import KernelTimeoutError, WrongStateError
 from kernelhub.protocol import Message
 
 __all__ = ["BlockingExecution", "BlockingIOPub"]
@@ -122,7 +122,7 @@ class BlockingExecution:
     def result(self) -> ExecuteResult:
         """The final result, once iteration has ended."""
         if self._result is None:
-            raise RuntimeError("the execution has not finished: iterate over it first")
+            raise WrongStateError("the execution has not finished: iterate over it first")
         return self._result
 
     def close(self) -> None:

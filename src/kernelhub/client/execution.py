@@ -28,7 +28,7 @@ from kernelhub.client.results import (
     Output,
     output_from_iopub,
 )
-from kernelhub.errors import KernelTimeoutError, RemoteProtocolError
+from kernelhub.errors import KernelTimeoutError, RemoteProtocolError, WrongStateError
 from kernelhub.protocol import Message
 
 __all__ = ["Execution", "InputHandler", "OutputHandler"]
@@ -199,7 +199,7 @@ class Execution(Failable):
     def result(self) -> ExecuteResult:
         """The final result; available once iteration has ended."""
         if self._result is None:
-            raise RuntimeError("the execution has not finished: iterate over it first")
+            raise WrongStateError("the execution has not finished: iterate over it first")
         return self._result
 
     # -- waiting -------------------------------------------------------------------------

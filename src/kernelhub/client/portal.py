@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-from kernelhub.errors import ClientClosedError
+from kernelhub.errors import ClientClosedError, WrongStateError
 
 __all__ = ["BlockingPortal"]
 
@@ -183,7 +183,7 @@ class BlockingPortal:
         """Run ``fn(*args, **kwargs)`` on the loop and return its result (or raise its error)."""
         self._check_open()
         if threading.get_ident() == self._ident:
-            raise RuntimeError("BlockingPortal.call from its own loop thread would deadlock")
+            raise WrongStateError("BlockingPortal.call from its own loop thread would deadlock")
         call = _Call(fn, args, kwargs)
         try:
             self._calls.append(call)

@@ -18,13 +18,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from kernelhub.errors import KernelhubError, close_matches
+from kernelhub.errors import ConfigError, close_matches
 
 __all__ = ["ConfigError", "ServerConfig", "default_config_file", "load_config", "with_token"]
-
-
-class ConfigError(KernelhubError, ValueError):
-    """A setting is unknown or has a value of the wrong kind (the message names both)."""
 
 
 @dataclass(frozen=True)

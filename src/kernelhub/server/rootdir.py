@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import os
 
-from kernelhub.errors import KernelhubError
+from kernelhub.errors import PathError
 
 __all__ = ["PathError", "resolve_path"]
-
-
-class PathError(KernelhubError, ValueError):
-    """A kernel working directory is outside the server's root or not a directory."""
 
 
 def resolve_path(root: str, path: str | None, *, nearest: bool = False) -> str:
