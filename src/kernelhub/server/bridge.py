@@ -33,9 +33,9 @@ import zmq
 
 from kernelhub.connection import ConnectionInfo
 from kernelhub.errors import RemoteProtocolError
+from kernelhub.manager.events import KernelEvent
 from kernelhub.protocol import Header, Session
 from kernelhub.protocol._json import unpack
-from kernelhub.restarter import KernelEvent
 from kernelhub.server.wsconnection import (
     UNTRACKED,
     Connection,
@@ -48,6 +48,9 @@ from kernelhub.server.wsconnection import (
 from kernelhub.server.zmqwire import KernelWire
 
 __all__ = ["KernelBridge", "ServedKernelLike"]
+
+#: IOPub messages that are not the kernel's activity (for ``last_activity``).
+_NOT_ACTIVITY = frozenset({"debug_event", "iopub_welcome"})
 
 log = logging.getLogger("kernelhub.server")
 
@@ -106,7 +109,9 @@ class KernelBridge:
             if msg_type == "status":
                 active = self._track(parts) or self.kernel.execution_state == "busy"
             else:
-                active = msg_type != "debug_event"
+                # An XPUB kernel's iopub_welcome greets a new subscriber (the bridge itself):
+                # news of the connection, not of the user's work.
+                active = msg_type not in _NOT_ACTIVITY
             if active:
                 self.kernel.touch()
         self._broadcast(channel, parts, header)
