@@ -83,6 +83,7 @@ class Clients:
         self.n = n
         self.loop = asyncio.new_event_loop()
         self.ours = AsyncKernelClient(read_connection_file(paths[0]))
+        self.opened = contextlib.AsyncExitStack()  # entered in _open_ours, left in close
         self.loop.run_until_complete(self._open_ours())
         self.ours_blocking = BlockingKernelClient(read_connection_file(paths[1]))
         self.ours_blocking.wait_for_ready(30)
@@ -98,11 +99,11 @@ class Clients:
             measure()  # warm up: imports, caches, the kernel's first executions
 
     async def _open_ours(self) -> None:
-        await self.ours.__aenter__()
+        await self.opened.enter_async_context(self.ours)
         await self.ours.wait_for_ready(30)
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.ours.aclose())
+        self.loop.run_until_complete(self.opened.aclose())
         self.ours_blocking.close()
         self.jc.stop_channels()
         self.jca.stop_channels()

@@ -179,7 +179,8 @@ class Direct:
         path = Path(server.env["JUPYTER_RUNTIME_DIR"]) / f"kernel-{kernel_id}.json"
         self.loop = asyncio.new_event_loop()
         self.client = AsyncKernelClient(read_connection_file(str(path)))
-        self.loop.run_until_complete(self.client.__aenter__())
+        self.opened = contextlib.AsyncExitStack()  # left in close
+        self.loop.run_until_complete(self.opened.enter_async_context(self.client))
         self.loop.run_until_complete(self.client.wait_for_ready(30))
 
     def round_trip(self) -> float:
@@ -188,7 +189,7 @@ class Direct:
         return (time.perf_counter() - start) * 1000
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.client.aclose())
+        self.loop.run_until_complete(self.opened.aclose())
         self.loop.close()
 
 

@@ -12,9 +12,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from kernelhub.aio import AsyncResource
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.client.blocking import BlockingExecution, BlockingKernelClient
 from kernelhub.client.execution import Execution
@@ -23,6 +25,8 @@ from kernelhub.client.results import ExecuteResult
 from kernelhub.errors import ClientClosedError
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from kernelhub.manager import KernelManager
     from kernelhub.providers.base import KernelType
 
@@ -37,7 +41,7 @@ def _resolve(kernel_type: str | KernelType) -> KernelType:
     return KernelFinder.from_entrypoints().get(kernel_type)
 
 
-class Kernel:
+class Kernel(AsyncResource):
     """A running kernel (its :attr:`manager`) and a ready client of it (:attr:`client`).
 
     Made by :func:`start_kernel`; started by ``async with`` (or :meth:`start`) and shut down
@@ -59,6 +63,8 @@ class Kernel:
         self._timeout = timeout
         self._manager: KernelManager | None = None
         self._client: AsyncKernelClient | None = None
+        # What start() opened, closed in reverse by aclose(): the client, then the manager.
+        self._opened = AsyncExitStack()
 
     @property
     def manager(self) -> KernelManager:
@@ -87,10 +93,10 @@ class Kernel:
             return self
         manager = KernelManager(_resolve(self._requested), **self._options)
         self._manager = manager
+        self._opened.push_async_callback(manager.aclose)
         try:
             await manager.start(timeout=self._timeout)
-            self._client = client = manager.client()
-            await client.__aenter__()
+            self._client = client = await self._opened.enter_async_context(manager.client())
             await client.wait_for_ready(timeout=self._timeout)
         except BaseException:
             await self.aclose()
@@ -99,18 +105,11 @@ class Kernel:
 
     async def aclose(self) -> None:
         """Close the client and shut the kernel down."""
-        if self._client is not None:
-            await self._client.aclose()
-        if self._manager is not None:
-            await self._manager.aclose()
+        await self._opened.aclose()
 
-    async def __aenter__(self) -> Kernel:
-        return await self.start()
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return await super().__aenter__()
 
     async def execute(self, code: str, **kwargs: Any) -> ExecuteResult:
         """Run ``code``; see :meth:`AsyncKernelClient.execute`."""

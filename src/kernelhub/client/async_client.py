@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from kernelhub.aio import AsyncResource
 from kernelhub.client.channels import Channels
 from kernelhub.client.execution import Execution, InputHandler, OutputHandler
 from kernelhub.client.messages import (
@@ -28,7 +28,7 @@ __all__ = ["AsyncKernelClient"]
 _LIVENESS_INTERVAL = 0.2
 
 
-class AsyncKernelClient(RequestMethods):
+class AsyncKernelClient(RequestMethods, AsyncResource):
     """A connection to one running kernel over its five ZeroMQ channels.
 
     Sockets are created and connected in ``__aenter__`` and closed (linger 0) by :meth:`aclose`.
@@ -58,15 +58,14 @@ class AsyncKernelClient(RequestMethods):
             raise ClientClosedError("a closed kernel client cannot be reopened")
         if self._channels is None:
             self._channels = Channels(self.info, self.session)
-            self._channels.open()
+            try:
+                self._channels.open()
+            except BaseException:
+                await self.aclose()  # no __aexit__ follows a failed __aenter__
+                raise
             if self._is_alive is not None:
                 self._watchdog = asyncio.create_task(self._watch(), name="kernelhub-liveness")
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
+        return await super().__aenter__()
 
     async def aclose(self) -> None:
         """Close the sockets; pending and later requests raise ClientClosedError."""

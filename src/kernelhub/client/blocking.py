@@ -9,6 +9,7 @@ their exceptions reach the caller.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +52,10 @@ class BlockingKernelClient:
         self._owns_portal = True
         self.client = AsyncKernelClient(info, session=session, is_alive=is_alive)
         """The async client doing the work, on :attr:`portal`'s loop."""
+        # The client is entered on the portal's loop and left by close().
+        self._opened = AsyncExitStack()
         try:
-            self._portal.call(self.client.__aenter__)
+            self._portal.call(self._opened.enter_async_context, self.client)
         except BaseException:
             self._portal.stop()
             raise
@@ -67,6 +70,8 @@ class BlockingKernelClient:
         self._portal = portal
         self._owns_portal = False
         self.client = client
+        self._opened = AsyncExitStack()
+        self._opened.push_async_callback(client.aclose)
         return self
 
     @property
@@ -78,7 +83,7 @@ class BlockingKernelClient:
         """Close the client and stop its thread."""
         try:
             if not self.client.closed:
-                self._portal.call(self.client.aclose)
+                self._portal.call(self._opened.aclose)
         finally:
             if self._owns_portal:
                 self._portal.stop()

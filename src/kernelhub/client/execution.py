@@ -15,9 +15,9 @@ import asyncio
 import inspect
 from collections import deque
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any
 
+from kernelhub.aio import AsyncResource
 from kernelhub.client import _fields
 from kernelhub.client.channels import Channels, Failable
 from kernelhub.client.messages import ExecuteRequestContent
@@ -39,7 +39,7 @@ InputHandler = Callable[[InputRequest], "str | Awaitable[str]"]
 """Answers the kernel's ``input()``: returns (or resolves to) the line, without newline."""
 
 
-class Execution(Failable):
+class Execution(Failable, AsyncResource):
     """An execution, iterated for its outputs as they arrive; ``result`` once it is over.
 
     Returned by :meth:`AsyncKernelClient.stream`. Use it as ``async with client.stream(code) as
@@ -185,14 +185,6 @@ class Execution(Failable):
 
     async def aclose(self) -> None:
         """Stop listening for this execution (the kernel is not interrupted)."""
-        self._stop()
-
-    async def __aenter__(self) -> Execution:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
         self._stop()
 
     @property

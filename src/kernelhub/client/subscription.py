@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from types import TracebackType
 
+from kernelhub.aio import AsyncResource
 from kernelhub.client.channels import Channels, Failable
 from kernelhub.protocol import Message
 
@@ -15,7 +15,7 @@ __all__ = ["IOPubSubscription"]
 log = logging.getLogger("kernelhub.client")
 
 
-class IOPubSubscription(Failable):
+class IOPubSubscription(Failable, AsyncResource):
     """An async iterator over every IOPub message from the moment it was created.
 
     The queue holds at most ``maxsize`` messages; when a slow reader lets it fill up, the
@@ -73,11 +73,3 @@ class IOPubSubscription(Failable):
         if self._push in self._channels.on_iopub:
             self._channels.on_iopub.remove(self._push)
         self.fail(StopAsyncIteration())
-
-    async def __aenter__(self) -> IOPubSubscription:
-        return self
-
-    async def __aexit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
