@@ -27,8 +27,8 @@ _EXPORTS: dict[str, str] = {
     "InvalidSpecError": "kernelhub.errors",
     "Kernel": "kernelhub.kernel",
     "KernelDiedError": "kernelhub.errors",
-    "KernelEvent": "kernelhub.restarter",
-    "KernelFinder": "kernelhub.providers.finder",
+    "KernelEvent": "kernelhub.manager.events",
+    "KernelFinder": "kernelhub.manager.finder",
     "KernelManager": "kernelhub.manager",
     "KernelTimeoutError": "kernelhub.errors",
     "KernelType": "kernelhub.providers.base",
@@ -45,7 +45,7 @@ _EXPORTS: dict[str, str] = {
     "Provider": "kernelhub.providers.base",
     "ProviderError": "kernelhub.errors",
     "RemoteProtocolError": "kernelhub.errors",
-    "RestartPolicy": "kernelhub.restarter",
+    "RestartPolicy": "kernelhub.manager.restarter",
     "Session": "kernelhub.protocol",
     "SignatureError": "kernelhub.errors",
     "SpecError": "kernelhub.errors",
@@ -206,6 +206,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from kernelhub.manager import (
         KernelManager as KernelManager,
     )
+    from kernelhub.manager.events import (
+        KernelEvent as KernelEvent,
+    )
+    from kernelhub.manager.finder import (
+        KernelFinder as KernelFinder,
+    )
+    from kernelhub.manager.restarter import (
+        RestartPolicy as RestartPolicy,
+    )
     from kernelhub.multikernel import (
         MultiKernelManager as MultiKernelManager,
     )
@@ -220,15 +229,6 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from kernelhub.providers.base import (
         Provider as Provider,
-    )
-    from kernelhub.providers.finder import (
-        KernelFinder as KernelFinder,
-    )
-    from kernelhub.restarter import (
-        KernelEvent as KernelEvent,
-    )
-    from kernelhub.restarter import (
-        RestartPolicy as RestartPolicy,
     )
 
 

@@ -19,10 +19,10 @@ from types import TracebackType
 from typing import Any
 
 from kernelhub.errors import ClientClosedError, NoSuchKernelError, close_matches
-from kernelhub.launchers.handshake import Registrar
 from kernelhub.manager import KernelManager
+from kernelhub.manager.events import KernelEvent, Listener
+from kernelhub.manager.handshake import Registrar
 from kernelhub.providers.base import KernelType
-from kernelhub.restarter import KernelEvent, Listener
 
 __all__ = ["MultiKernelManager"]
 

@@ -18,8 +18,7 @@ from client_fixtures import install_test_specs, kernelhub_command
 
 import kernelhub
 from kernelhub.errors import InvalidSpecError, LaunchError
-from kernelhub.manager import KernelManager
-from kernelhub.providers.finder import KernelFinder
+from kernelhub.manager import KernelFinder, KernelManager
 from kernelhub.providers.spec import SpecProvider
 
 # name -> (kernel.json content, or None for a spec directory without one; the field at fault;

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from kernelhub.errors import InvalidSpecError, LaunchParamsError
+from kernelhub.manager import KernelFinder
 from kernelhub.providers.base import KernelType
-from kernelhub.providers.finder import KernelFinder
 from kernelhub.providers.spec import SpecProvider
 
 SCHEMA = {

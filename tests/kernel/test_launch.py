@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from kernelhub.deaths import explain
 from kernelhub.errors import LaunchError
 from kernelhub.launchers import LaunchRequest, LocalLauncher
 from kernelhub.launchers._child import build_argv, build_env, spawn
 from kernelhub.launchers.local import LocalKernelProcess
+from kernelhub.manager.deaths import explain
 from kernelhub.providers.base import KernelType
 
 WAIT = 20.0

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from kernelhub import ports
-from kernelhub.manager import KernelManager
+from kernelhub.manager import KernelManager, ports
 from kernelhub.multikernel import MultiKernelManager
 from kernelhub.providers.base import KernelType
 

@@ -11,13 +11,12 @@ from typing import Any
 import psutil
 import pytest
 
-from kernelhub import ports
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.client.results import ExecuteResult
 from kernelhub.errors import KernelDiedError, KernelTimeoutError, LaunchParamsError
-from kernelhub.manager import KernelManager
+from kernelhub.manager import KernelManager, ports
+from kernelhub.manager.events import KernelEvent
 from kernelhub.providers.base import KernelType
-from kernelhub.restarter import KernelEvent
 
 WAIT = 30.0
 Factory = Callable[..., KernelType]

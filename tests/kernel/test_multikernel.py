@@ -10,9 +10,9 @@ from jupyter_client import BlockingKernelClient
 from jupyter_core.utils import ensure_event_loop
 
 from kernelhub.errors import NoSuchKernelError
+from kernelhub.manager.events import KernelEvent
 from kernelhub.multikernel import MultiKernelManager
 from kernelhub.providers.base import KernelType
-from kernelhub.restarter import KernelEvent
 
 WAIT = 30.0
 

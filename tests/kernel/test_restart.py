@@ -8,9 +8,8 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from kernelhub.manager import KernelManager, RestartPolicy
+from kernelhub.manager import EventStream, KernelEvent, KernelManager, RestartPolicy
 from kernelhub.providers.base import KernelType
-from kernelhub.restarter import EventStream, KernelEvent
 
 WAIT = 30.0
 Factory = Callable[..., KernelType]

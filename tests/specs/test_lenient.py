@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from kernelhub.errors import InvalidSpecError
-from kernelhub.providers.finder import KernelFinder
+from kernelhub.manager import KernelFinder
 from kernelhub.providers.spec import SpecProvider
 from kernelhub.specs import SpecRegistry, parse_spec
 

@@ -2,8 +2,9 @@
 
 A :class:`Launcher` turns a kernel type and a written connection file into a running
 :class:`KernelProcess`. The connection file is written by the caller (the manager), because
-*what* goes into it depends on how the kernel's ports are chosen (see :mod:`kernelhub.ports`):
-real ports, ports of ``0`` that the kernel replaces, or the address of a registration socket.
+*what* goes into it depends on how the kernel's ports are chosen (see
+:mod:`kernelhub.manager.ports`): real ports, ports of ``0`` that the kernel replaces, or the
+address of a registration socket.
 """
 
 from __future__ import annotations

@@ -16,22 +16,19 @@ import importlib
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TypeVar
 
 from kernelhub.errors import NoSuchKernelError, close_matches
 from kernelhub.providers.base import KernelType, Provider
 from kernelhub.specs.native import ALIASES
 
-if TYPE_CHECKING:
-    from kernelhub.connection import ConnectionInfo
-    from kernelhub.manager import KernelManager
-
 __all__ = ["GROUP", "KernelFinder", "ProviderProblem"]
 
 GROUP = "kernelhub.providers"
 _BUILTIN_ORDER = {"spec": 0, "pyimport": 1, "envs": 2}
+_F = TypeVar("_F", bound="KernelFinder")
 
 
 def _warn(message: str, *args: object) -> None:
@@ -117,7 +114,8 @@ class KernelFinder:
     """Finds kernel types across providers.
 
     ``KernelFinder(providers)`` uses exactly those; :meth:`from_entrypoints` loads the
-    registered ones; :meth:`launch` starts a kernel of any type it finds.
+    registered ones. It never starts a kernel: ``kernelhub.KernelFinder``
+    (:class:`kernelhub.manager.finder.KernelFinder`) is this finder with ``launch``.
     """
 
     def __init__(self, providers: Iterable[Provider]) -> None:
@@ -127,7 +125,7 @@ class KernelFinder:
         """Load problems, plus the problems of the last :meth:`find_kernels`."""
 
     @classmethod
-    def from_entrypoints(cls, group: str = GROUP) -> KernelFinder:
+    def from_entrypoints(cls: type[_F], group: str = GROUP) -> _F:
         """A finder with every provider registered in the entry-point ``group``.
 
         An entry point that fails to import or to build its provider is skipped and recorded.
@@ -215,33 +213,3 @@ class KernelFinder:
                 return owners[0]
         names = {k.id for k in kernels} | {k.name for k in kernels if k.provider == "spec"}
         raise NoSuchKernelError(name_or_id, close_matches(name_or_id, names), what="kernel")
-
-    async def launch(
-        self,
-        name: str,
-        cwd: str | None = None,
-        launch_params: Mapping[str, Any] | None = None,
-        **manager_options: Any,
-    ) -> tuple[ConnectionInfo, KernelManager]:
-        """Start a kernel of type ``name`` (an id or a bare spec name) and wait until it is ready.
-
-        Returns its connection info and the :class:`~kernelhub.manager.KernelManager` that owns
-        it (close the manager to stop the kernel). ``launch_params`` are checked against the
-        type's schema; ``manager_options`` go to the manager (``env``, ``autorestart``, ...).
-        An invalid kernelspec raises :class:`~kernelhub.errors.InvalidSpecError` naming its
-        kernel.json and the field at fault.
-        """
-        kernel_type = self.get(name)
-        kernel_type.check_launchable()
-        from kernelhub.manager import KernelManager
-
-        manager = KernelManager(
-            kernel_type, cwd=cwd, launch_params=launch_params, **manager_options
-        )
-        try:
-            await manager.start()
-        except BaseException:
-            await manager.aclose()
-            raise
-        assert manager.connection_info is not None  # set by a successful start
-        return manager.connection_info, manager

@@ -5,7 +5,7 @@ Three strategies, best first (:func:`strategy_for` picks one per kernel type):
 ``"handshake"``
     JEP 66: kernels whose kernelspec declares ``kernel_protocol_version`` >= 5.5 bind free
     ports themselves and report them to a registration socket that we keep bound (see
-    :mod:`kernelhub.launchers.handshake`). No window for a race at all.
+    :mod:`kernelhub.manager.handshake`). No window for a race at all.
 ``"kernel"``
     ipykernel (and kernels built on its ``IPKernelApp``) given port 0 binds free ports itself
     and writes the real ones back into the connection file; :func:`wait_for_ports` notices.

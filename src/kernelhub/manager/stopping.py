@@ -16,8 +16,8 @@ import contextlib
 import signal
 
 from kernelhub.client.async_client import AsyncKernelClient
-from kernelhub.deaths import Death, explain
 from kernelhub.launchers.base import KernelProcess
+from kernelhub.manager.deaths import Death, explain
 
 __all__ = ["stop"]
 

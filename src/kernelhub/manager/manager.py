@@ -9,9 +9,9 @@
 
 The manager owns the kernel process, a client of its own (for control messages and the
 heartbeat), a task that notices the process's exit the moment it happens, and, with
-``autorestart=True``, a :class:`~kernelhub.restarter.Restarter`. Every death gets a human
+``autorestart=True``, a :class:`~kernelhub.manager.restarter.Restarter`. Every death gets a human
 reason (:attr:`death_reason`); every change is published as a
-:class:`~kernelhub.restarter.KernelEvent` to :meth:`on_event` listeners and :meth:`events`.
+:class:`~kernelhub.manager.events.KernelEvent` to :meth:`on_event` listeners and :meth:`events`.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from kernelhub import paths, ports
+from kernelhub import paths
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.connection import ConnectionInfo, new_key, remove_connection_file
-from kernelhub.deaths import Death, explain_after
 from kernelhub.errors import (
     ClientClosedError,
     ConnectionFileError,
@@ -38,11 +37,14 @@ from kernelhub.errors import (
     KernelTimeoutError,
     LaunchError,
 )
-from kernelhub.launchers import KernelProcess, Launcher, LocalLauncher, logs, startup, stopping
-from kernelhub.launchers.handshake import Registrar
-from kernelhub.launchers.params import validate_launch_params
+from kernelhub.launchers import KernelProcess, Launcher, LocalLauncher, logs
+from kernelhub.manager import ports, startup, stopping
+from kernelhub.manager.deaths import Death, explain_after
+from kernelhub.manager.events import EventHub, EventKind
+from kernelhub.manager.handshake import Registrar
+from kernelhub.manager.params import validate_launch_params
+from kernelhub.manager.restarter import Restarter, RestartPolicy
 from kernelhub.providers.base import KernelType
-from kernelhub.restarter import EventHub, EventKind, Restarter, RestartPolicy
 
 __all__ = ["KernelManager", "RestartPolicy"]
 

@@ -1,4 +1,4 @@
-"""Lifecycle events, and the auto-restarter that keeps a kernel alive.
+"""The auto-restarter that keeps a kernel alive.
 
 A :class:`~kernelhub.manager.KernelManager` created with ``autorestart=True`` owns one
 :class:`Restarter`. The manager tells it about every death it did not ask for (the process
@@ -7,7 +7,9 @@ kernel after an exponential backoff, as long as the :class:`RestartPolicy` budge
 default 5 restarts within 60 s), and gives up otherwise. It also pings the kernel's heartbeat
 and kills a kernel that stops answering, which then counts as a death like any other.
 
-Everything that happens is published as a :class:`KernelEvent` to the manager's subscribers.
+What it does is published as :class:`~kernelhub.manager.events.KernelEvent` s through the
+manager (:meth:`Supervised.emit`). The restarter sees the manager only through the
+:class:`Supervised` protocol, so that this module does not import the manager.
 """
 
 from __future__ import annotations
@@ -17,37 +19,44 @@ import collections
 import contextlib
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Protocol
 
 from kernelhub.errors import KernelhubError
+from kernelhub.manager.events import EventKind
 
-if TYPE_CHECKING:
-    from kernelhub.manager import KernelManager
-
-__all__ = ["EventHub", "EventKind", "EventStream", "KernelEvent", "RestartPolicy", "Restarter"]
+__all__ = ["RestartPolicy", "Restarter", "Supervised"]
 
 log = logging.getLogger("kernelhub")
 
-#: What happened to a kernel.
-EventKind = Literal["started", "died", "restarting", "restarted", "gave_up", "shutdown"]
 
+class Supervised(Protocol):
+    """What the restarter needs of the manager whose kernel it keeps alive."""
 
-@dataclass(frozen=True)
-class KernelEvent:
-    """One thing that happened to a kernel, as frontends are told about it.
+    @property
+    def kernel_id(self) -> str:
+        """The kernel's id (names the restarter's tasks)."""
+        ...
 
-    ``reason`` explains deaths (``"killed by signal 9 (SIGKILL), possibly out of memory"``),
-    restarts and giving up; ``restarts`` counts automatic restarts in the current window.
-    """
+    def emit(self, kind: EventKind, *, reason: str | None = None, restarts: int = 0) -> None:
+        """Publish an event to the manager's subscribers."""
+        ...
 
-    kind: EventKind
-    kernel_id: str
-    reason: str | None = None
-    exit_code: int | None = None
-    restarts: int = 0
-    time: float = 0.0
+    def is_alive(self) -> bool:
+        """Whether the kernel process is running."""
+        ...
+
+    async def ping(self, timeout: float = 1.0) -> bool:
+        """Whether the heartbeat answers within ``timeout`` seconds."""
+        ...
+
+    async def relaunch(self) -> bool:
+        """Start the dead kernel again; ``False`` when there was nothing to do."""
+        ...
+
+    def kill_unresponsive(self, detail: str) -> None:
+        """Kill a hung kernel (its death then comes back as :meth:`Restarter.kernel_died`)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ class RestartPolicy:
 class Restarter:
     """Restarts a manager's kernel after unexpected deaths (see the module docstring)."""
 
-    def __init__(self, manager: KernelManager, policy: RestartPolicy | None = None) -> None:
+    def __init__(self, manager: Supervised, policy: RestartPolicy | None = None) -> None:
         self.manager = manager
         self.policy = policy or RestartPolicy()
         self._restarts: collections.deque[float] = collections.deque()
@@ -158,103 +167,3 @@ class Restarter:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._task = self._heartbeat = None
-
-
-Listener = Callable[[KernelEvent], None]
-
-
-class EventStream:
-    """Events as an async iterator: ``async with manager.events() as events: async for ...``.
-
-    Bounded: when a slow reader lets ``maxsize`` events pile up, the oldest are dropped.
-    """
-
-    def __init__(self, unsubscribe: Callable[[], None] | None = None, maxsize: int = 1000) -> None:
-        self._queue: collections.deque[KernelEvent] = collections.deque(maxlen=maxsize)
-        self._wakeup = asyncio.Event()
-        self._closed = False
-        self._unsubscribe = unsubscribe
-
-    def push(self, event: KernelEvent) -> None:
-        """Deliver ``event`` (the manager calls this)."""
-        self._queue.append(event)
-        self._wakeup.set()
-
-    async def get(self) -> KernelEvent:
-        """The next event; raises StopAsyncIteration once closed and drained."""
-        while not self._queue:
-            if self._closed:
-                raise StopAsyncIteration
-            self._wakeup.clear()
-            await self._wakeup.wait()
-        return self._queue.popleft()
-
-    def __aiter__(self) -> EventStream:
-        return self
-
-    async def __anext__(self) -> KernelEvent:
-        return await self.get()
-
-    def close(self) -> None:
-        """Stop receiving; iteration ends after the events already queued."""
-        self._closed = True
-        self._wakeup.set()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-
-    async def __aenter__(self) -> EventStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
-
-
-class EventHub:
-    """The subscribers of one kernel's events: callbacks and :class:`EventStream` readers.
-
-    :class:`~kernelhub.manager.KernelManager` is one, so ``manager.on_event(callback)`` and
-    ``async with manager.events() as events`` work directly.
-    """
-
-    kernel_id: str
-
-    def __init__(self) -> None:
-        self._listeners: list[Listener] = []
-
-    def on_event(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener(event)`` for every event; returns a function that unsubscribes."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
-
-    def events(self, maxsize: int = 1000) -> EventStream:
-        """An async iterator of the events from now on; close it (or ``async with``)."""
-        stream = EventStream(maxsize=maxsize)
-        stream._unsubscribe = self.on_event(stream.push)
-        return stream
-
-    def publish(
-        self,
-        kind: EventKind,
-        *,
-        reason: str | None = None,
-        exit_code: int | None = None,
-        restarts: int = 0,
-    ) -> KernelEvent:
-        """Deliver an event to every subscriber; a failing listener is logged and skipped."""
-        event = KernelEvent(kind, self.kernel_id, reason, exit_code, restarts, time.time())
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("kernel event listener %r failed", listener)
-        return event
-
-    def unsubscribe_all(self) -> None:
-        """Drop every subscriber."""
-        self._listeners.clear()

@@ -1,6 +1,6 @@
 """From kernel type to a ready kernel: ports, connection file, process, first reply.
 
-One attempt writes the connection file the port strategy calls for (:mod:`kernelhub.ports`),
+One attempt writes the connection file the port strategy calls for (:mod:`kernelhub.manager.ports`),
 launches the process, learns the real ports, connects a client and waits for the first
 ``kernel_info_reply``, while watching the process: a kernel that dies meanwhile ends the wait
 at once.
@@ -28,13 +28,13 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from kernelhub import ports
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.connection import ConnectionInfo, write_connection_file
-from kernelhub.deaths import explain, last_lines
 from kernelhub.errors import KernelDiedError, KernelTimeoutError
 from kernelhub.launchers.base import KernelProcess, Launcher, LaunchRequest
-from kernelhub.launchers.handshake import Registrar
+from kernelhub.manager import ports
+from kernelhub.manager.deaths import explain, last_lines
+from kernelhub.manager.handshake import Registrar
 from kernelhub.providers.base import KernelType
 
 __all__ = ["ADDRESS_RETRIES", "START_CONCURRENCY", "Plan", "Started", "start"]
