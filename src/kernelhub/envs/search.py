@@ -20,11 +20,11 @@ from __future__ import annotations
 import math
 import os
 import stat as _stat
-import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from kernelhub.aio import Deadline
 from kernelhub.envs.base import Candidate, Context
 from kernelhub.envs.layout import env_name
 from kernelhub.envs.settings import Settings
@@ -214,7 +214,7 @@ def locate(ctx: Context, known: frozenset[str], log: SearchLog) -> Iterator[Cand
     for name, message in search.problems:
         ctx.scan.problem(name, message)
     log.budget = search.budget
-    deadline = time.monotonic() + search.budget
+    deadline = Deadline(search.budget)
     walk = _Walk(ctx, known, log)
     present = []
     for root, depth in search.roots:
@@ -226,7 +226,7 @@ def locate(ctx: Context, known: frozenset[str], log: SearchLog) -> Iterator[Cand
         path, real, depth = walk.queue.popleft()
         if walk.best[real] > depth:
             continue  # a root that reaches deeper lists it
-        if time.monotonic() > deadline:
+        if deadline.expired:
             log.complete = False
             return
         yield from walk.visit(path, real, depth)
