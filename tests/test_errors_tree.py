@@ -77,7 +77,7 @@ def test_errors_callers_catch_as_builtins_are_those_builtins(
 
 def test_old_import_paths_still_work() -> None:
     from kernelhub.server.config import ConfigError
-    from kernelhub.server.rootdir import PathError
+    from kernelhub.server.kernels.rootdir import PathError
 
     assert ConfigError is errors.ConfigError
     assert PathError is errors.PathError

@@ -25,14 +25,14 @@ from typing import Any
 import pytest
 import uvicorn
 
+from kernelhub.manager import KernelEvent, RestartPolicy
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.providers.spec import SpecProvider
-from kernelhub.restarter import KernelEvent, RestartPolicy
 from kernelhub.server.app import App, create_app
 from kernelhub.server.cli import quiet_uvicorn
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.hub import KernelHub, ServedKernel
+from kernelhub.server.kernels.hub import KernelHub, ServedKernel
 
 TOKEN = "test-token-0123456789"
 ORIGIN = "http://frontend.example"

@@ -11,9 +11,9 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from kernelhub.providers.finder import KernelFinder
-from kernelhub.server import auth
 from kernelhub.server.app import create_app
-from kernelhub.server.hub import KernelHub
+from kernelhub.server.http import auth
+from kernelhub.server.kernels.hub import KernelHub
 
 from .conftest import ORIGIN, TOKEN, Client, Served, config_for, run_in_thread
 

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from kernelhub.manager import KernelManager
+from kernelhub.manager.events import KernelEvent
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
-from kernelhub.restarter import KernelEvent
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.culler import Culler
-from kernelhub.server.hub import KernelHub, ServedKernel
+from kernelhub.server.kernels.culler import Culler
+from kernelhub.server.kernels.hub import KernelHub, ServedKernel
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 TYPE = KernelType(

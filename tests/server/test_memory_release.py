@@ -1,4 +1,4 @@
-"""kernelhub.server.memory: the C heap's free memory goes back to the system, and the
+"""kernelhub.server.channels.memory: the C heap's free memory goes back to the system, and the
 trimmer does it once traffic goes quiet after a flood."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from kernelhub.server import memory
-from kernelhub.server.memory import Trimmer
+from kernelhub.server.channels import memory
+from kernelhub.server.channels.memory import Trimmer
 
 glibc = pytest.mark.skipif(memory._TRIM is None, reason="no malloc_trim in this C library")
 
@@ -18,7 +18,7 @@ glibc = pytest.mark.skipif(memory._TRIM is None, reason="no malloc_trim in this 
 # pinned, so free() alone gives almost nothing back.
 _FRAGMENT = """
 import os
-from kernelhub.server.memory import release
+from kernelhub.server.channels.memory import release
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 base = rss()

@@ -25,17 +25,17 @@ import pytest
 
 from kernelhub.envs import SystemRoots, clear_cache
 from kernelhub.errors import NoSuchKernelError
+from kernelhub.manager import RestartPolicy
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.envs import EnvProvider
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.providers.pyimport import PyImportProvider
 from kernelhub.providers.spec import SpecProvider
-from kernelhub.restarter import RestartPolicy
 from kernelhub.server.app import create_app
 from kernelhub.server.config import load_config
-from kernelhub.server.distinct import offer
-from kernelhub.server.hub import KernelHub
-from kernelhub.server.names import KernelNames, Listing
+from kernelhub.server.kernels.distinct import offer
+from kernelhub.server.kernels.hub import KernelHub
+from kernelhub.server.kernels.names import KernelNames, Listing
 from kernelhub.specs import SpecEntry, SpecRegistry, install_spec, remove_specs
 from tests.conftest import JupyterDirs
 from tests.envs.layouts import make_conda_env, make_conda_root, make_interpreter, make_venv

@@ -16,8 +16,8 @@ from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.providers.spec import SpecProvider
 from kernelhub.server.config import ConfigError, ServerConfig
-from kernelhub.server.hub import KernelHub, ServedKernel, StartRequest
-from kernelhub.server.pool import Pools
+from kernelhub.server.kernels.hub import KernelHub, ServedKernel, StartRequest
+from kernelhub.server.kernels.pool import Pools
 from tests.server.conftest import StaticProvider
 from tests.server.serve_process import kernel_processes
 

@@ -7,7 +7,7 @@ import asyncio
 import threading
 from typing import Any
 
-from kernelhub.restarter import KernelEvent
+from kernelhub.manager.events import KernelEvent
 
 from .conftest import TOKEN, WAIT, Client, Served
 from .test_rest_kernels import pid_of, start, wait_gone

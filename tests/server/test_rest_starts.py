@@ -1,5 +1,5 @@
 """Failed kernel starts against a real ``kernelhub serve``: the statuses of the table in
-:mod:`kernelhub.server.apistarts` (and the README), the reason in the body, and one log line
+:mod:`kernelhub.server.api.starts` (and the README), the reason in the body, and one log line
 each, with no secret in it."""
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ from kernelhub.launchers.adopted import identify
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.providers.spec import SpecProvider
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.hub import KernelHub
-from kernelhub.server.sessions import SessionStore
-from kernelhub.server.state import StateStore
-from kernelhub.server.statedb import kernel_type_from_json
+from kernelhub.server.kernels.hub import KernelHub
+from kernelhub.server.kernels.sessions import SessionStore
+from kernelhub.server.state.db import kernel_type_from_json
+from kernelhub.server.state.store import StateStore
 
 
 @pytest.fixture

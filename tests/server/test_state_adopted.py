@@ -18,8 +18,8 @@ import pytest
 from kernelhub.errors import KernelTimeoutError
 from kernelhub.launchers.adopted import AdoptedKernelProcess, identify, is_same_process
 from kernelhub.manager import KernelManager
+from kernelhub.manager.events import KernelEvent
 from kernelhub.providers.base import KernelType
-from kernelhub.restarter import KernelEvent
 from tests.server.serve_process import wait_gone
 
 WAIT = 30.0

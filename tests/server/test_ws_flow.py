@@ -16,10 +16,10 @@ import pytest
 import pytest_asyncio
 
 from kernelhub.protocol import Header
-from kernelhub.server import wsconnection
-from kernelhub.server.channels import ChannelsAttachment
-from kernelhub.server.hub import ServedKernel
-from kernelhub.server.wsconnection import Connection
+from kernelhub.server.channels import connection as wsconnection
+from kernelhub.server.channels.connection import Connection
+from kernelhub.server.channels.endpoint import ChannelsAttachment
+from kernelhub.server.kernels.hub import ServedKernel
 from tests.server.ws_fixtures import (
     WAIT,
     LiveServer,

@@ -20,7 +20,7 @@ from jupyter_server.services.kernels.connection.base import (
 
 from kernelhub.errors import RemoteProtocolError
 from kernelhub.protocol import Session
-from kernelhub.server.wsframes import (
+from kernelhub.server.channels.frames import (
     V1_SUBPROTOCOL,
     Incoming,
     decode_json,

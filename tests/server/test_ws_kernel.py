@@ -20,8 +20,8 @@ import pytest_asyncio
 from websockets.exceptions import InvalidStatus
 
 from kernelhub.protocol import Header
-from kernelhub.server.hub import ServedKernel
-from kernelhub.server.wsconnection import ReplayBuffer
+from kernelhub.server.channels.connection import ReplayBuffer
+from kernelhub.server.kernels.hub import ServedKernel
 from tests.server.ws_fixtures import (
     TOKEN,
     WAIT,

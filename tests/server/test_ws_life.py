@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from kernelhub.manager import KernelManager
-from kernelhub.server.channels import ChannelsAttachment
-from kernelhub.server.hub import StartRequest
-from kernelhub.server.wsconnection import ReplayBuffer
+from kernelhub.server.channels.connection import ReplayBuffer
+from kernelhub.server.channels.endpoint import ChannelsAttachment
+from kernelhub.server.kernels.hub import StartRequest
 from tests.server.ws_fixtures import (
     WAIT,
     live_server,
@@ -188,7 +188,7 @@ def test_uvloop_sets_tcp_nodelay_on_accepted_sockets() -> None:
 
 
 async def test_a_client_that_reads_too_slowly_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kernelhub.server import wsconnection
+    from kernelhub.server.channels import connection as wsconnection
 
     monkeypatch.setattr(wsconnection, "OUTBOX_LIMIT", 1000)
     bridge: Any = SimpleNamespace(id="k")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kernelhub.server import wsconnection
+from kernelhub.server.channels import connection as wsconnection
 
 STREAM = {"msg_id": "a", "msg_type": "stream"}
 

@@ -29,10 +29,10 @@ from kernelhub.protocol import Message, Session
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.server.app import create_app
-from kernelhub.server.channels import ChannelsAttachment
+from kernelhub.server.channels.endpoint import ChannelsAttachment
+from kernelhub.server.channels.frames import V1_SUBPROTOCOL
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.hub import KernelHub
-from kernelhub.server.wsframes import V1_SUBPROTOCOL
+from kernelhub.server.kernels.hub import KernelHub
 
 TOKEN = "ws-test-token"
 WAIT = 30.0  # every wait on a kernel is bounded by this

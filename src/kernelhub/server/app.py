@@ -1,12 +1,12 @@
 """The ASGI application: routing, authentication, errors, the WebSocket route and lifespan.
 
-``create_app(config)`` returns an :class:`App`; uvicorn (``kernelhub serve``) or any ASGI
-server runs it. Every HTTP request goes: base URL -> CORS preflight -> token -> route ->
-handler; kernelhub errors become JSON answers in :func:`http_error`. WebSockets on
-``/api/kernels/<id>/channels`` go, after the token and origin checks, to
-``kernelhub.server.channels.channels_endpoint``. Lifespan startup runs :attr:`App.on_startup`
-(pools, state, culler plug in there); shutdown runs :attr:`App.on_shutdown` and then closes the
-hub, which leaves kernels running unless ``shutdown_kernels_on_exit``.
+``create_app(config)`` returns an :class:`App`; uvicorn (``kernelhub serve``) or any ASGI server
+runs it. Every HTTP request goes: base URL -> CORS preflight -> token -> route -> handler; kernelhub
+errors become JSON answers in :func:`http_error`. WebSockets on ``/api/kernels/<id>/channels`` go,
+after the token and origin checks, to ``kernelhub.server.channels.endpoint.channels_endpoint``.
+Lifespan startup runs :attr:`App.on_startup` (pools, state, culler plug in there); shutdown runs
+:attr:`App.on_shutdown` and then closes the hub, which leaves kernels running unless
+``shutdown_kernels_on_exit``.
 """
 
 from __future__ import annotations
@@ -23,15 +23,16 @@ from kernelhub.errors import (
     LaunchParamsError,
     NoSuchKernelError,
 )
-from kernelhub.server import auth, services
-from kernelhub.server.api_kernels import KernelsAPI
-from kernelhub.server.api_kernelspecs import KernelspecsAPI
-from kernelhub.server.api_misc import MiscAPI
-from kernelhub.server.api_sessions import SessionsAPI
-from kernelhub.server.apistarts import not_found_message
-from kernelhub.server.channels import channels_endpoint
+from kernelhub.server import services
+from kernelhub.server.api.kernels import KernelsAPI
+from kernelhub.server.api.kernelspecs import KernelspecsAPI
+from kernelhub.server.api.misc import MiscAPI
+from kernelhub.server.api.sessions import SessionsAPI
+from kernelhub.server.api.starts import not_found_message
+from kernelhub.server.channels.endpoint import channels_endpoint
 from kernelhub.server.config import ServerConfig, with_token
-from kernelhub.server.http import (
+from kernelhub.server.http import auth
+from kernelhub.server.http.asgi import (
     HTTPError,
     Receive,
     Request,
@@ -43,10 +44,10 @@ from kernelhub.server.http import (
     security_headers,
     send_response,
 )
-from kernelhub.server.hub import KernelHub
-from kernelhub.server.page import HomePage
-from kernelhub.server.rootdir import PathError
-from kernelhub.server.sessions import SessionStore
+from kernelhub.server.http.page import HomePage
+from kernelhub.server.kernels.hub import KernelHub
+from kernelhub.server.kernels.rootdir import PathError
+from kernelhub.server.kernels.sessions import SessionStore
 
 __all__ = ["App", "create_app", "http_error"]
 

@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
     from kernelhub.server.app import create_app
     from kernelhub.server.config import load_config, with_token
-    from kernelhub.server.connlimits import guarded_http
+    from kernelhub.server.http.connlimits import guarded_http
 
     config = with_token(load_config(_options(args), config_file=args.config))
     logging.basicConfig(

@@ -39,10 +39,10 @@ class ServerConfig:
     socket that sends nothing, or half a header); ``keep_alive_timeout`` (s) closes one idle
     between requests; at most ``max_unauthenticated`` connections that have not presented the
     token are kept open, the oldest closed first (0: no cap; see
-    :mod:`kernelhub.server.connlimits`).
+    :mod:`kernelhub.server.http.connlimits`).
     ``all_kernel_types`` lists every kernel type in ``/api/kernelspecs``, duplicates and stale
     types included; by default only one ``ok`` type per distinct runnable kernel is listed (see
-    :mod:`kernelhub.server.distinct`; hidden types still start when asked for by name).
+    :mod:`kernelhub.server.kernels.distinct`; hidden types still start when asked for by name).
     """
 
     ip: str = "127.0.0.1"

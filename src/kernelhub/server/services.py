@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from kernelhub.server.channels import channels_attachment
-from kernelhub.server.culler import Culler
+from kernelhub.server.channels.endpoint import channels_attachment
+from kernelhub.server.kernels.culler import Culler
 
 if TYPE_CHECKING:
     from kernelhub.server.app import App
@@ -38,9 +38,9 @@ def install(app: App) -> None:
     app.after_close.append(channels_attachment(hub).aclose)
 
     async def start() -> None:
-        from kernelhub.server.pool import Pools
-        from kernelhub.server.reattach import reattach
-        from kernelhub.server.state import StateStore
+        from kernelhub.server.kernels.pool import Pools
+        from kernelhub.server.state.reattach import reattach
+        from kernelhub.server.state.store import StateStore
 
         pools = Pools(hub)
         await pools.check()  # a bad pool setting stops the start before anything runs

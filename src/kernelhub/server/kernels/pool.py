@@ -1,11 +1,11 @@
 """Kernel pools: warm kernels, started ahead, that a ``POST /api/kernels`` takes at once.
 
 ``config.pools`` (``--pool spec/python3=2``) names kernel types and how many warm kernels each
-keeps. :class:`Pools` is the hub's :attr:`~kernelhub.server.hub.KernelHub.starter`: a start of
-a pooled type with no ``env``, no kernel id and no launch parameters but the type's defaults
-(a pooled kernel was started so, and cannot change afterwards) takes a warm kernel; any other
-start gets a fresh kernel as usual. Each pool refills in the background after each take, from one
-task per pool, started by :meth:`Pools.start` and stopped by :meth:`Pools.aclose`.
+keeps. :class:`Pools` is the hub's :attr:`~kernelhub.server.kernels.hub.KernelHub.starter`: a start
+of a pooled type with no ``env``, no kernel id and no launch parameters but the type's defaults (a
+pooled kernel was started so, and cannot change afterwards) takes a warm kernel; any other start
+gets a fresh kernel as usual. Each pool refills in the background after each take, from one task per
+pool, started by :meth:`Pools.start` and stopped by :meth:`Pools.aclose`.
 
 A pooled kernel must behave as a fresh one would, including its working directory. Pool
 kernels start in the server's root; on take, one silent execute (``silent`` and without
@@ -35,12 +35,12 @@ from typing import Any
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.errors import KernelhubError, KernelTimeoutError
 from kernelhub.manager import KernelManager
+from kernelhub.manager.events import KernelEvent
 from kernelhub.providers.base import KernelType
-from kernelhub.restarter import KernelEvent
 from kernelhub.server.config import ConfigError
-from kernelhub.server.hub import KernelHub
-from kernelhub.server.served import StartRequest
-from kernelhub.server.state import StateStore
+from kernelhub.server.kernels.hub import KernelHub
+from kernelhub.server.kernels.served import StartRequest
+from kernelhub.server.state.store import StateStore
 
 __all__ = ["MOVE_TIMEOUT", "Pools"]
 

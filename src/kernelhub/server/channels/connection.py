@@ -30,10 +30,10 @@ import zmq
 
 from kernelhub.connection import ConnectionInfo
 from kernelhub.protocol import DELIMITER, Header, Session
-from kernelhub.server.wsframes import Incoming, encode_json, encode_v1
+from kernelhub.server.channels.frames import Incoming, encode_json, encode_v1
 
 if TYPE_CHECKING:
-    from kernelhub.server.bridge import KernelBridge
+    from kernelhub.server.channels.bridge import KernelBridge
 
 __all__ = [
     "DROP_OVER",

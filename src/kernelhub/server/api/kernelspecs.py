@@ -2,7 +2,7 @@
 Server shapes kernelspecs.
 
 The listing is the hot path (frontends poll it), so its body is built once per listing
-generation (:class:`~kernelhub.server.names.KernelNames`) and served as cached bytes.
+generation (:class:`~kernelhub.server.kernels.names.KernelNames`) and served as cached bytes.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 from kernelhub.errors import NoSuchKernelError, SpecError
 from kernelhub.providers.base import KernelType
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.http import HTTPError, Request, Response, Router, json_bytes
-from kernelhub.server.names import KernelNames, Listing
+from kernelhub.server.http.asgi import HTTPError, Request, Response, Router, json_bytes
+from kernelhub.server.kernels.names import KernelNames, Listing
 from kernelhub.specs import resources as spec_resources
 
 __all__ = ["KernelspecsAPI", "spec_model"]

@@ -8,7 +8,7 @@ POST for a path that has a session returns that session. The older bodies still 
 ``kernel.name`` starts a new kernel, even of the same type ("change kernel"); the old one is
 shut down unless another session uses it. Deleting a session shuts its kernel down. Sessions
 whose kernel is gone (shut down through ``/api/kernels``) disappear too. Failed starts are
-answered as :mod:`kernelhub.server.apistarts` says.
+answered as :mod:`kernelhub.server.api.starts` says.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from typing import Any
 from urllib.parse import quote
 
 from kernelhub.errors import NoSuchKernelError
-from kernelhub.server.api_kernels import check_start_body
-from kernelhub.server.apistarts import StartVia, already_running, start_failure
+from kernelhub.server.api.kernels import check_start_body
+from kernelhub.server.api.starts import StartVia, already_running, start_failure
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.http import HTTPError, Request, Response, Router, empty, json_response
-from kernelhub.server.hub import KernelHub
-from kernelhub.server.served import ServedKernel
-from kernelhub.server.sessions import Session, SessionStore
+from kernelhub.server.http.asgi import HTTPError, Request, Response, Router, empty, json_response
+from kernelhub.server.kernels.hub import KernelHub
+from kernelhub.server.kernels.served import ServedKernel
+from kernelhub.server.kernels.sessions import Session, SessionStore
 
 __all__ = ["SessionsAPI"]
 

@@ -2,7 +2,7 @@
 
 Errors are raised as kernelhub errors and turned into HTTP answers in one place
 (:func:`kernelhub.server.app.http_error`); a failed start as
-:mod:`kernelhub.server.apistarts` says.
+:mod:`kernelhub.server.api.starts` says.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from kernelhub.server.apistarts import already_running, start_failure
+from kernelhub.server.api.starts import already_running, start_failure
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.http import HTTPError, Request, Response, Router, empty, json_response
-from kernelhub.server.hub import KernelHub
+from kernelhub.server.http.asgi import HTTPError, Request, Response, Router, empty, json_response
+from kernelhub.server.kernels.hub import KernelHub
 
 __all__ = ["KernelsAPI", "check_start_body"]
 

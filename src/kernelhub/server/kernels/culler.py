@@ -18,8 +18,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from kernelhub.errors import KernelhubError
-from kernelhub.server.hub import KernelHub
-from kernelhub.server.served import ServedKernel, utcnow
+from kernelhub.server.kernels.hub import KernelHub
+from kernelhub.server.kernels.served import ServedKernel, utcnow
 
 __all__ = ["Culler"]
 

@@ -1,4 +1,4 @@
-"""The state database's file and rows (see :mod:`kernelhub.server.state`)."""
+"""The state database's file and rows (see :mod:`kernelhub.server.state.store`)."""
 
 from __future__ import annotations
 

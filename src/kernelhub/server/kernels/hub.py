@@ -4,9 +4,10 @@
 of the server so that they can be re-attached), keeps one :class:`ServedKernel` per kernel (the
 live model the REST API shows), turns manager events into model changes, and tells every
 :class:`Attachment` (the WebSocket bridge, the state store, the culler, pools) what happens.
-Attachments are called in order, one event at a time (:mod:`kernelhub.server.attachments`);
+Attachments are called in order, one event at a time (:mod:`kernelhub.server.kernels.attachments`);
 a failing attachment is logged and the others still hear about the event. The model and the
-start request live in :mod:`kernelhub.server.served`; both modules' names are re-exported here.
+start request live in :mod:`kernelhub.server.kernels.served`; both modules' names are
+re-exported here.
 
 ``execution_state`` and ``last_activity`` beyond start, restart and death come from IOPub,
 which the hub does not read: whoever does (the WebSocket bridge, attached to every kernel from
@@ -28,16 +29,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kernelhub.errors import KernelhubError, LaunchError, NoSuchKernelError, close_matches
-from kernelhub.launchers.params import validate_launch_params
-from kernelhub.manager import KernelManager
+from kernelhub.manager import KernelEvent, KernelManager, RestartPolicy
+from kernelhub.manager.params import validate_launch_params
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
-from kernelhub.restarter import KernelEvent, RestartPolicy
-from kernelhub.server.attachments import Attachment, Attachments
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.names import KernelNames, Listing
-from kernelhub.server.rootdir import PathError, resolve_path
-from kernelhub.server.served import ServedKernel, Starter, StartRequest, utcnow
+from kernelhub.server.kernels.attachments import Attachment, Attachments
+from kernelhub.server.kernels.names import KernelNames, Listing
+from kernelhub.server.kernels.rootdir import PathError, resolve_path
+from kernelhub.server.kernels.served import ServedKernel, Starter, StartRequest, utcnow
 
 __all__ = [
     "Attachment",
@@ -112,7 +112,7 @@ class KernelHub:
 
     def resolve_path(self, path: str | None, *, nearest: bool = False) -> str:
         """The absolute working directory for an API ``path`` (see
-        :func:`kernelhub.server.rootdir.resolve_path`). Raises PathError."""
+        :func:`kernelhub.server.kernels.rootdir.resolve_path`). Raises PathError."""
         return resolve_path(self.config.root, path, nearest=nearest)
 
     # -- life ----------------------------------------------------------------------------

@@ -29,15 +29,15 @@ from datetime import datetime, timezone
 
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.connection import ConnectionInfo, remove_connection_file
-from kernelhub.deaths import last_lines
 from kernelhub.errors import KernelhubError, KernelTimeoutError
 from kernelhub.launchers._output import FileLog
 from kernelhub.launchers.adopted import AdoptedKernelProcess, identify, is_same_process
-from kernelhub.server.hub import KernelHub
-from kernelhub.server.served import ServedKernel, StartRequest
-from kernelhub.server.sessions import SessionStore
-from kernelhub.server.state import StateStore
-from kernelhub.server.statedb import KernelRecord, kernel_type_from_json
+from kernelhub.manager.deaths import last_lines
+from kernelhub.server.kernels.hub import KernelHub
+from kernelhub.server.kernels.served import ServedKernel, StartRequest
+from kernelhub.server.kernels.sessions import SessionStore
+from kernelhub.server.state.db import KernelRecord, kernel_type_from_json
+from kernelhub.server.state.store import StateStore
 
 __all__ = ["PROBE_TIMEOUT", "STATE_PROBE", "reattach"]
 

@@ -36,7 +36,7 @@ from kernelhub.errors import RemoteProtocolError
 from kernelhub.manager.events import KernelEvent
 from kernelhub.protocol import Header, Session
 from kernelhub.protocol._json import unpack
-from kernelhub.server.wsconnection import (
+from kernelhub.server.channels.connection import (
     UNTRACKED,
     Connection,
     Frame,
@@ -45,7 +45,7 @@ from kernelhub.server.wsconnection import (
     Sockets,
     nudge,
 )
-from kernelhub.server.zmqwire import KernelWire
+from kernelhub.server.channels.zmqwire import KernelWire
 
 __all__ = ["KernelBridge", "ServedKernelLike"]
 

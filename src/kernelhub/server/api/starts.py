@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Literal
 
 from kernelhub.errors import KernelhubError, LaunchParamsError, NoSuchKernelError
-from kernelhub.server.http import HTTPError
-from kernelhub.server.rootdir import PathError
+from kernelhub.server.http.asgi import HTTPError
+from kernelhub.server.kernels.rootdir import PathError
 
 __all__ = ["StartVia", "already_running", "not_found_message", "start_failure"]
 

@@ -14,7 +14,7 @@ import hmac
 from urllib.parse import parse_qsl, urlsplit
 
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.http import HTTPError, Response, Scope
+from kernelhub.server.http.asgi import HTTPError, Response, Scope
 
 __all__ = [
     "UNAUTHENTICATED",

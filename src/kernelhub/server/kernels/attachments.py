@@ -14,8 +14,8 @@ import logging
 from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
-from kernelhub.restarter import KernelEvent
-from kernelhub.server.served import ServedKernel
+from kernelhub.manager.events import KernelEvent
+from kernelhub.server.kernels.served import ServedKernel
 
 __all__ = ["Attachment", "Attachments"]
 

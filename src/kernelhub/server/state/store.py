@@ -14,10 +14,10 @@ directory), mode 0600 because it holds each kernel's connection info and therefo
   rows too (``pooled``): they run detached, and a crash must not leave them unmanaged.
 - ``sessions``: every session (written through from :class:`SessionStore`'s listeners).
 
-:class:`StateStore` is a hub :class:`~kernelhub.server.attachments.Attachment`: it writes each
-start, event and stop through, and every ``FLUSH_INTERVAL`` seconds it writes the activity the
+:class:`StateStore` is a hub :class:`~kernelhub.server.kernels.attachments.Attachment`: it writes
+each start, event and stop through, and every ``FLUSH_INTERVAL`` seconds it writes the activity the
 bridge records on the models (``last_activity``, ``execution_state``) without any event.
-Re-attaching is :mod:`kernelhub.server.reattach`.
+Re-attaching is :mod:`kernelhub.server.state.reattach`.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from typing import Any
 from kernelhub import paths
 from kernelhub.launchers.adopted import identify
 from kernelhub.manager import KernelManager
-from kernelhub.restarter import KernelEvent
-from kernelhub.server.served import ServedKernel
-from kernelhub.server.sessions import ChangeKind, Session, SessionStore
-from kernelhub.server.statedb import COLUMNS, JSON_COLUMNS, KernelRecord, open_db
+from kernelhub.manager.events import KernelEvent
+from kernelhub.server.kernels.served import ServedKernel
+from kernelhub.server.kernels.sessions import ChangeKind, Session, SessionStore
+from kernelhub.server.state.db import COLUMNS, JSON_COLUMNS, KernelRecord, open_db
 
 __all__ = ["FLUSH_INTERVAL", "StateStore"]
 

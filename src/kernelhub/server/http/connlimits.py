@@ -12,7 +12,7 @@ has no bound of its own). The body and the handler are not bounded here: only a 
 has sent whole headers reaches them, and the body is bounded by ``max_body_bytes``.
 
 Connections are *unauthenticated* until one of their requests carries the token (as
-:func:`kernelhub.server.auth.check_request` decides). At most ``max_unauthenticated`` of them
+:func:`kernelhub.server.http.auth.check_request` decides). At most ``max_unauthenticated`` of them
 are kept: a new one beyond the cap closes the oldest. Closing the oldest rather than refusing
 the newest means that a client that just connected is served even while someone holds
 hundreds of idle sockets; connections that have authenticated (and WebSockets, which leave
@@ -28,8 +28,8 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from kernelhub.server.auth import check_request
 from kernelhub.server.config import ServerConfig
+from kernelhub.server.http.auth import check_request
 
 __all__ = ["MAX_HEADER_BYTES", "Unauthenticated", "guarded_http"]
 
@@ -83,7 +83,7 @@ def guarded_http(config: ServerConfig) -> type[asyncio.Protocol]:
     timeout = config.header_timeout
 
     class GuardedHttpToolsProtocol(HttpToolsProtocol):
-        """See :mod:`kernelhub.server.connlimits`."""
+        """See :mod:`kernelhub.server.http.connlimits`."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)

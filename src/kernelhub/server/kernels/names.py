@@ -9,7 +9,7 @@ to run. ``~`` is unreserved in URLs and can never occur in a kernelspec name, so
 name never collides with a spec created later.
 
 A :class:`Listing` lists one type per distinct runnable kernel, with unique display names
-(:mod:`kernelhub.server.distinct`), or every type with ``everything``; every type resolves
+(:mod:`kernelhub.server.kernels.distinct`), or every type with ``everything``; every type resolves
 by name whether it is listed or not, so that a notebook that stored a hidden name still starts.
 
 Freshness: a kernelspec installed or removed is listed at the very next request. The
@@ -39,7 +39,7 @@ from kernelhub.errors import NoSuchKernelError, close_matches
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.providers.spec import SpecProvider
-from kernelhub.server.distinct import offer
+from kernelhub.server.kernels.distinct import offer
 from kernelhub.specs import SpecEntry
 from kernelhub.specs.reader import stat_key, trusted
 

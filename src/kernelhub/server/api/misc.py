@@ -16,9 +16,9 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from kernelhub.server.http import HTTPError, Request, Response, Router, json_response
-from kernelhub.server.hub import KernelHub
-from kernelhub.server.served import iso, utcnow
+from kernelhub.server.http.asgi import HTTPError, Request, Response, Router, json_response
+from kernelhub.server.kernels.hub import KernelHub
+from kernelhub.server.kernels.served import iso, utcnow
 
 __all__ = ["MiscAPI"]
 
@@ -103,7 +103,7 @@ class MiscAPI:
     async def spec(self, request: Request) -> Response:
         """``GET /api/spec.yaml``: the OpenAPI description of this server's API."""
         if self._spec is None:
-            self._spec = resources.files("kernelhub.server").joinpath("api.yaml").read_bytes()
+            self._spec = resources.files("kernelhub.server.api").joinpath("api.yaml").read_bytes()
         return Response(200, self._spec, [(b"content-type", b"text/x-yaml; charset=utf-8")])
 
 

@@ -1,6 +1,6 @@
 """``GET /api/kernels/{id}/channels``: the kernel WebSocket, as raw ASGI.
 
-The handshake: the origin is checked (:func:`kernelhub.server.auth.check_websocket_origin`;
+The handshake: the origin is checked (:func:`kernelhub.server.http.auth.check_websocket_origin`;
 the token was checked by the app before routing here), the kernel looked up, and the socket
 accepted with the ``v1.kernel.websocket.jupyter.org`` subprotocol when the client offers it,
 else with the JSON framing. A refused handshake is an HTTP response (403 for a bad origin, 404
@@ -27,14 +27,14 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from kernelhub.errors import NoSuchKernelError, RemoteProtocolError
-from kernelhub.restarter import KernelEvent
-from kernelhub.server.auth import check_websocket_origin
-from kernelhub.server.bridge import KernelBridge, ServedKernelLike
+from kernelhub.manager.events import KernelEvent
+from kernelhub.server.channels.bridge import KernelBridge, ServedKernelLike
+from kernelhub.server.channels.connection import Connection
+from kernelhub.server.channels.frames import V1_SUBPROTOCOL, decode_json, decode_v1
+from kernelhub.server.channels.memory import Trimmer
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.http import JSON, Receive, Scope, Send, json_bytes
-from kernelhub.server.memory import Trimmer
-from kernelhub.server.wsconnection import Connection
-from kernelhub.server.wsframes import V1_SUBPROTOCOL, decode_json, decode_v1
+from kernelhub.server.http.asgi import JSON, Receive, Scope, Send, json_bytes
+from kernelhub.server.http.auth import check_websocket_origin
 
 __all__ = ["ChannelsAttachment", "channels_attachment", "channels_endpoint"]
 
@@ -51,7 +51,7 @@ class ChannelsAttachment:
     A bridge opens when its kernel starts (so IOPub tracks ``execution_state`` even with no
     client) and closes, closing its clients, when the kernel stops. :meth:`aclose` closes
     them all (the app calls it when the server stops). Its :class:`Trimmer` gives memory back
-    once the kernels' output goes quiet after a flood (:mod:`kernelhub.server.memory`).
+    once the kernels' output goes quiet after a flood (:mod:`kernelhub.server.channels.memory`).
     """
 
     def __init__(self, config: ServerConfig) -> None:

@@ -4,7 +4,7 @@
 the hub sets ``execution_state`` at start, restart and death; beyond those, whoever reads
 IOPub (the WebSocket bridge) sets it and calls :meth:`ServedKernel.touch`, and keeps
 ``connections``. :class:`StartRequest` and :data:`Starter` are the pool hook's request and
-signature (see :mod:`kernelhub.server.hub`).
+signature (see :mod:`kernelhub.server.kernels.hub`).
 """
 
 from __future__ import annotations
@@ -75,5 +75,5 @@ class StartRequest:
     kernel_id: str | None = None
 
 
-#: The pool hook's signature (see :mod:`kernelhub.server.hub`).
+#: The pool hook's signature (see :mod:`kernelhub.server.kernels.hub`).
 Starter = Callable[[StartRequest], Awaitable[KernelManager | None]]

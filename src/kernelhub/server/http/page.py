@@ -12,9 +12,9 @@ from __future__ import annotations
 import html
 from urllib.parse import quote
 
-from kernelhub.server import auth
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.http import Request, Response, Router
+from kernelhub.server.http import auth
+from kernelhub.server.http.asgi import Request, Response, Router
 
 __all__ = ["HomePage"]
 
