@@ -22,6 +22,17 @@ _DIR_MODE = 0o700
 _FILE_MODE = 0o600
 
 
+def _chmod(path: str, mode: int, wanted: int) -> Fix:
+    return Fix(
+        "chmod",
+        path,
+        f"chmod {wanted:04o} {path}",
+        before=(f"- mode {mode:04o}",),
+        after=(f"+ mode {wanted:04o}",),
+        mode=wanted,
+    )
+
+
 def _owner_finding(code: str, path: str, st: os.stat_result, what: str) -> Finding:
     return Finding(
         code,
@@ -54,14 +65,7 @@ def runtime_dir(ctx: Context) -> list[Finding]:
             path,
             f"the runtime directory {path} has mode {mode:04o}; expected {_DIR_MODE:04o} "
             "(only you may list and open connection files, which hold kernel keys)",
-            fix=Fix(
-                "chmod",
-                path,
-                f"chmod {wanted:04o} {path}",
-                before=(f"- mode {mode:04o}",),
-                after=(f"+ mode {wanted:04o}",),
-                mode=wanted,
-            ),
+            fix=_chmod(path, mode, wanted),
         )
     ]
 
@@ -149,13 +153,6 @@ def _file_mode(path: str, st: os.stat_result) -> list[Finding]:
             path,
             f"connection file {path} has mode {mode:04o}; expected {_FILE_MODE:04o}: "
             "other users can read the kernel's key and run code in it",
-            fix=Fix(
-                "chmod",
-                path,
-                f"chmod {_FILE_MODE:04o} {path}",
-                before=(f"- mode {mode:04o}",),
-                after=(f"+ mode {_FILE_MODE:04o}",),
-                mode=_FILE_MODE,
-            ),
+            fix=_chmod(path, mode, _FILE_MODE),
         )
     ]
