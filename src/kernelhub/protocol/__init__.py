@@ -5,12 +5,25 @@ them into multipart frames, and verifies and parses frames from a peer. Everythi
 from the peer raises :class:`~kernelhub.errors.RemoteProtocolError` (its subclass
 :class:`~kernelhub.errors.SignatureError` for signatures); asking us to send something that
 is not JSON raises :class:`~kernelhub.errors.LocalProtocolError`.
+
+For relaying frames without building records, :mod:`kernelhub.protocol.frames` is the public
+frame API (the protocol's JSON rules for one part, splitting a message's frames),
+:func:`check_header` checks a peer's header and :meth:`Session.unwrap` verifies a message and
+parses only its header.
 """
 
 from __future__ import annotations
 
+from kernelhub.protocol import frames
 from kernelhub.protocol.dates import parse_date, utc_now
-from kernelhub.protocol.message import DELIMITER, PROTOCOL_VERSION, Header, Message
+from kernelhub.protocol.message import (
+    DELIMITER,
+    PROTOCOL_VERSION,
+    Header,
+    Message,
+    check_header,
+    check_message,
+)
 from kernelhub.protocol.session import Session
 from kernelhub.protocol.signing import ReplayHistory, Signer
 
@@ -22,6 +35,9 @@ __all__ = [
     "ReplayHistory",
     "Session",
     "Signer",
+    "check_header",
+    "check_message",
+    "frames",
     "parse_date",
     "utc_now",
 ]

@@ -1,12 +1,14 @@
-"""The message record and its header."""
+"""The message record and its header, and the checks a peer's parts must pass to make one."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
-__all__ = ["DELIMITER", "PROTOCOL_VERSION", "Header", "Message"]
+from kernelhub.errors import RemoteProtocolError
+
+__all__ = ["DELIMITER", "PROTOCOL_VERSION", "Header", "Message", "check_header", "check_message"]
 
 #: The protocol version we put in headers. 5.5 (the kernel handshake, subshells) only adds
 #: optional features and no message-format change; jupyter_client 8.x still sends 5.4.
@@ -89,8 +91,6 @@ class Message:
         ``msg_id`` or ``msg_type``, or a part is not a JSON object. Top-level ``msg_id`` and
         ``msg_type`` are ignored: the header is the truth.
         """
-        from kernelhub.protocol._check import check_message
-
         return check_message(
             data.get("header"),
             data.get("parent_header"),
@@ -98,3 +98,46 @@ class Message:
             data.get("content"),
             data.get("buffers") or (),
         )
+
+
+def check_header(header: dict[str, Any]) -> Header:
+    """Return ``header`` if it has string ``msg_id`` and ``msg_type``, else raise."""
+    if type(header.get("msg_id")) is not str:
+        raise RemoteProtocolError("message header has no string 'msg_id'")
+    if type(header.get("msg_type")) is not str:
+        raise RemoteProtocolError("message header has no string 'msg_type'")
+    return cast(Header, header)
+
+
+def _part(value: object, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if type(value) is not dict:
+        raise RemoteProtocolError(f"message {what} is a {type(value).__name__}, not an object")
+    return cast(dict[str, Any], value)
+
+
+def _buffer(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise RemoteProtocolError(f"message buffer is a {type(value).__name__}, not bytes")
+
+
+def check_message(
+    header: object, parent: object, metadata: object, content: object, buffers: object
+) -> Message:
+    """Build a :class:`Message` from parts of unknown shape, or raise RemoteProtocolError."""
+    if type(header) is not dict:
+        raise RemoteProtocolError("message header is missing or not an object")
+    if not isinstance(buffers, list | tuple):
+        raise RemoteProtocolError("message buffers must be a list")
+    blobs = tuple(_buffer(b) for b in buffers)
+    return Message(
+        check_header(header),
+        _part(parent, "parent_header"),
+        _part(metadata, "metadata"),
+        _part(content, "content"),
+        blobs,
+    )

@@ -17,10 +17,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from kernelhub.errors import RemoteProtocolError, SignatureError
-from kernelhub.protocol._check import check_header
-from kernelhub.protocol._json import EMPTY, pack, unpack
 from kernelhub.protocol.dates import utc_now
-from kernelhub.protocol.message import DELIMITER, PROTOCOL_VERSION, Header, Message
+from kernelhub.protocol.frames import EMPTY, pack, split, unpack
+from kernelhub.protocol.message import DELIMITER, PROTOCOL_VERSION, Header, Message, check_header
 from kernelhub.protocol.signing import ReplayHistory, Signer
 
 __all__ = ["Session"]
@@ -111,7 +110,7 @@ class Session:
         """The frames of ``msg``, signed, ready for ``send_multipart``.
 
         Raises :class:`~kernelhub.errors.LocalProtocolError` when a part cannot be JSON
-        (see :mod:`kernelhub.protocol._json` for what converts and what does not).
+        (see :mod:`kernelhub.protocol.frames` for what converts and what does not).
         """
         header = pack(msg.header, "header")
         parent = pack(msg.parent_header, "parent_header")
@@ -142,24 +141,27 @@ class Session:
         signature and :class:`~kernelhub.errors.RemoteProtocolError` for anything else
         malformed; nothing else escapes.
         """
-        try:
-            split = frames.index(DELIMITER)
-        except (ValueError, TypeError, AttributeError):
-            raise RemoteProtocolError("no <IDS|MSG> delimiter in the frames") from None
-        if len(frames) < split + 6:
-            raise RemoteProtocolError(
-                f"a message needs 5 frames after the delimiter, got {len(frames) - split - 1}"
-            )
-        signature, header_b, parent_b, metadata_b, content_b = frames[split + 1 : split + 6]
-        if verify and self._signer.enabled:
-            self._verify(signature, header_b, parent_b, metadata_b, content_b)
-        header = check_header(unpack(header_b, "header"))
+        identities, header, parts = self.unwrap(frames, verify=verify)
+        _, parent_b, metadata_b, content_b = parts[:4]
         parent = unpack(parent_b, "parent_header") if parent_b != EMPTY else {}
         metadata = unpack(metadata_b, "metadata") if metadata_b != EMPTY else {}
         content = unpack(content_b, "content")
-        identities = list(frames[:split])
-        buffers = tuple(frames[split + 6 :])
-        return identities, Message(header, parent, metadata, content, buffers)
+        return identities, Message(header, parent, metadata, content, tuple(parts[4:]))
+
+    def unwrap(
+        self, frames: Sequence[bytes], *, verify: bool = True
+    ) -> tuple[list[bytes], Header, list[bytes]]:
+        """Split ``frames``, verify their signature and parse the header only:
+        ``(identities, header, parts)``, ``parts`` the raw frames after the signature (header,
+        parent header, metadata, content, buffers), as a relay forwards them.
+
+        Raises as :meth:`deserialize` does. A session made with ``replay_history=0`` checks
+        signatures without remembering them (a relay that reads many sockets of one kernel).
+        """
+        identities, signature, parts = split(frames)
+        if verify and self._signer.enabled:
+            self._verify(signature, *parts[:4])
+        return identities, check_header(unpack(parts[0], "header")), parts
 
     @staticmethod
     def peek_parent(frames: Sequence[bytes]) -> str | None:

@@ -4,9 +4,23 @@
 runs it. Every HTTP request goes: base URL -> CORS preflight -> token -> route -> handler; kernelhub
 errors become JSON answers in :func:`http_error`. WebSockets on ``/api/kernels/<id>/channels`` go,
 after the token and origin checks, to ``kernelhub.server.channels.endpoint.channels_endpoint``.
-Lifespan startup runs :attr:`App.on_startup` (pools, state, culler plug in there); shutdown runs
-:attr:`App.on_shutdown` and then closes the hub, which leaves kernels running unless
-``shutdown_kernels_on_exit``.
+The app is the composition root: it builds every part of the server and owns their order.
+
+The channels attachment is added when the app is made, so that every kernel has its bridge from
+its start (or re-attachment) on: its IOPub SUB socket keeps ``execution_state`` and
+``last_activity`` whether or not a client has connected (a kernel that nobody watched would stay
+``busy`` forever after a re-attachment found it running code). It costs one socket and a few
+``kernel_info`` requests on control per kernel, a fraction of a millisecond of a start; pool
+kernels get theirs when taken.
+
+Lifespan startup, before the first request: the pool settings are checked, the state database
+opens and this server registers in it, kernels left by an earlier server are re-attached and
+their sessions put back, then the culler and the pools start, then the :attr:`App.on_startup`
+hooks run (``kernelhub serve`` announces its URL there). Each part that starts pushes its close
+onto one :class:`~contextlib.AsyncExitStack`, so shutdown (or a startup that fails halfway) runs
+them in reverse: pools (their kernels belong to nobody and are shut down), the culler, the hub
+(kernels detached or, with ``shutdown_kernels_on_exit``, shut down, which empties their rows),
+the WebSocket bridges, the database.
 """
 
 from __future__ import annotations
@@ -14,6 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 
 from kernelhub.errors import (
     ClientClosedError,
@@ -23,13 +38,12 @@ from kernelhub.errors import (
     LaunchParamsError,
     NoSuchKernelError,
 )
-from kernelhub.server import services
 from kernelhub.server.api.kernels import KernelsAPI
 from kernelhub.server.api.kernelspecs import KernelspecsAPI
 from kernelhub.server.api.misc import MiscAPI
 from kernelhub.server.api.sessions import SessionsAPI
 from kernelhub.server.api.starts import not_found_message
-from kernelhub.server.channels.endpoint import channels_endpoint
+from kernelhub.server.channels.endpoint import channels_attachment, channels_endpoint
 from kernelhub.server.config import ServerConfig, with_token
 from kernelhub.server.http import auth
 from kernelhub.server.http.asgi import (
@@ -45,9 +59,13 @@ from kernelhub.server.http.asgi import (
     send_response,
 )
 from kernelhub.server.http.page import HomePage
+from kernelhub.server.kernels.culler import Culler
 from kernelhub.server.kernels.hub import KernelHub
+from kernelhub.server.kernels.pool import Pools
 from kernelhub.server.kernels.rootdir import PathError
 from kernelhub.server.kernels.sessions import SessionStore
+from kernelhub.server.state.reattach import reattach
+from kernelhub.server.state.store import StateStore
 
 __all__ = ["App", "create_app", "http_error"]
 
@@ -86,11 +104,11 @@ class App:
         self.hub = hub
         self.sessions = SessionStore()
         self.router = Router()
-        #: Awaited at lifespan startup, in order, then at shutdown (before the hub closes).
+        #: Awaited at lifespan startup, in order, once every part of the server has started.
         self.on_startup: list[Callable[[], Awaitable[None]]] = []
-        self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
-        #: Awaited after the hub has closed (the state database closes there).
-        self.after_close: list[Callable[[], Awaitable[None]]] = []
+        self.channels = channels_attachment(hub)
+        self.culler = Culler(hub)
+        self._stack = AsyncExitStack()
         MiscAPI(hub).add_routes(self.router)
         KernelspecsAPI(hub.names, config).add_routes(self.router)
         KernelsAPI(hub, config).add_routes(self.router)
@@ -163,28 +181,43 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    await self._start()
                     for hook in self.on_startup:
                         await hook()
                     await self.hub.names.listing()  # the first listing is not paid by a client
-                except KernelhubError as exc:  # a setting or a kernel type: no traceback
-                    log.error("server startup failed: %s", exc)
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
                 except Exception as exc:
-                    log.exception("server startup failed")
+                    if isinstance(exc, KernelhubError):  # a setting or a kernel type
+                        log.error("server startup failed: %s", exc)
+                    else:
+                        log.exception("server startup failed")
+                    await self._stack.aclose()  # what did start stops again
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                try:
-                    for hook in reversed(self.on_shutdown):
-                        await hook()
-                finally:
-                    await self.hub.aclose()
-                    for hook in self.after_close:
-                        await hook()
+                await self._stack.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _start(self) -> None:
+        """Start every part in order, each pushing its close (see the module docstring)."""
+        hub, stack = self.hub, self._stack
+        pools = Pools(hub)
+        await pools.check()  # a bad pool setting stops the start before anything runs
+        store = StateStore.open(hub.config.state_dir)
+        stack.push_async_callback(store.aclose)
+        stack.push_async_callback(self.channels.aclose)
+        stack.push_async_callback(hub.aclose)
+        hub.add_attachment(store)
+        await reattach(hub, store, self.sessions)
+        store.follow_sessions(self.sessions)
+        store.start_flushing()
+        self.culler.start()
+        stack.push_async_callback(self.culler.aclose)
+        if pools.pools:
+            pools.store = store
+            stack.push_async_callback(pools.aclose)
+            await pools.start()
 
 
 def create_app(config: ServerConfig, *, hub: KernelHub | None = None) -> App:
@@ -197,6 +230,4 @@ def create_app(config: ServerConfig, *, hub: KernelHub | None = None) -> App:
         hub = KernelHub(config, KernelFinder.from_entrypoints())
     elif hub.config is not config:
         hub.config = config
-    app = App(config, hub)
-    services.install(app)  # state and re-attachment, culling, pools
-    return app
+    return App(config, hub)

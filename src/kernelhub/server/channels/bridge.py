@@ -32,10 +32,10 @@ import logging
 import zmq
 
 from kernelhub.connection import ConnectionInfo
-from kernelhub.errors import RemoteProtocolError
+from kernelhub.errors import RemoteProtocolError, WrongStateError
 from kernelhub.manager.events import KernelEvent
 from kernelhub.protocol import Header, Session
-from kernelhub.protocol._json import unpack
+from kernelhub.protocol.frames import unpack
 from kernelhub.server.channels.connection import (
     UNTRACKED,
     Connection,
@@ -62,7 +62,9 @@ class KernelBridge:
         self.kernel = kernel
         self.id = kernel.id
         self.buffer_bytes = buffer_bytes
-        info: ConnectionInfo = kernel.manager.connection_info  # type: ignore[attr-defined]
+        info = kernel.manager.connection_info
+        if info is None:
+            raise WrongStateError(f"kernel {self.id} has no connection info: it is not started")
         #: The sockets, read in the loop (the DEALERs of :class:`Sockets` too).
         self.wire = KernelWire(self.id, info)
         self.connections: list[Connection] = []
@@ -238,15 +240,15 @@ class KernelBridge:
         event), never as ``dead``: JupyterLab disposes of a kernel connection that reports
         ``dead``, and reconnects after ``restarting``.
         """
-        restarter = getattr(self.kernel.manager, "restarter", None)
-        if event.kind == "died" and (restarter is None or restarter.gave_up):
+        restarter = self.kernel.manager.restarter
+        if event.kind == "died" and (restarter is None or not restarter.active):
             self.status("dead", event.reason)
         elif event.kind == "restarting":
             self.status("restarting", event.reason)
         elif event.kind == "gave_up":
             self.status("dead", event.reason)
         elif event.kind in ("started", "restarted"):
-            info = getattr(self.kernel.manager, "connection_info", None)
+            info = self.kernel.manager.connection_info
             if info is not None and info != self.wire.info:
                 self._rewire(info)
 

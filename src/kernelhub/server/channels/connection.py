@@ -24,16 +24,15 @@ import collections
 import contextlib
 import logging
 import uuid
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import zmq
 
 from kernelhub.connection import ConnectionInfo
+from kernelhub.manager import KernelManager
 from kernelhub.protocol import DELIMITER, Header, Session
 from kernelhub.server.channels.frames import Incoming, encode_json, encode_v1
-
-if TYPE_CHECKING:
-    from kernelhub.server.channels.bridge import KernelBridge
+from kernelhub.server.channels.zmqwire import KernelWire
 
 __all__ = [
     "DROP_OVER",
@@ -41,6 +40,7 @@ __all__ = [
     "UNTRACKED",
     "Connection",
     "Frame",
+    "Host",
     "ReplayBuffer",
     "ServedKernelLike",
     "Sockets",
@@ -86,9 +86,27 @@ class ServedKernelLike(Protocol):
     reason: str | None
 
     @property
-    def manager(self) -> object: ...  # a KernelManager (its ``connection_info``, ``restarter``)
+    def manager(self) -> KernelManager: ...  # its ``connection_info`` and ``restarter``
 
     def touch(self) -> None: ...
+
+
+class Host(Protocol):
+    """What a connection and its sockets need of the bridge that holds them (the bridge is
+    one; the connection never sees the rest of it): the kernel, its wire, and the replay
+    buffer that takes a parked session's messages."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def kernel(self) -> ServedKernelLike: ...
+
+    @property
+    def wire(self) -> KernelWire: ...
+
+    @property
+    def buffer(self) -> ReplayBuffer | None: ...
 
 
 class ReplayBuffer:
@@ -116,7 +134,7 @@ class ReplayBuffer:
 class Sockets:
     """The DEALER sockets of one session; they outlive a WebSocket while its output buffers."""
 
-    def __init__(self, bridge: KernelBridge, session_id: str) -> None:
+    def __init__(self, bridge: Host, session_id: str) -> None:
         self.session_id = session_id
         self.owner: Connection | None = None
         # Shell and stdin share the identity: the kernel sends input_request to the identity
@@ -143,7 +161,7 @@ class Sockets:
 class Connection:
     """One WebSocket client of a kernel: its outbox of encoded frames and its sockets."""
 
-    def __init__(self, bridge: KernelBridge, sockets: Sockets, v1: bool) -> None:
+    def __init__(self, bridge: Host, sockets: Sockets, v1: bool) -> None:
         self.bridge = bridge
         self.sockets = sockets
         self.v1 = v1

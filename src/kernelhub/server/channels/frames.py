@@ -29,9 +29,8 @@ from itertools import pairwise
 from typing import Any
 
 from kernelhub.errors import LocalProtocolError, RemoteProtocolError
-from kernelhub.protocol import Header
-from kernelhub.protocol._check import check_header
-from kernelhub.protocol._json import pack, unpack
+from kernelhub.protocol import Header, check_header
+from kernelhub.protocol.frames import pack, unpack
 
 __all__ = [
     "BROWSER_CHANNELS",

@@ -3,8 +3,9 @@
 Each socket's file descriptor is edge-triggered (ZeroMQ's ``FD`` says "look at ``EVENTS``",
 not "readable"), so a reader drains it in batches of ``_BATCH`` messages (one busy socket
 cannot starve the loop) and reschedules itself while input remains. Each message's signature
-is checked and its header parsed; the parts after the signature go to the socket's route. A
-bad message is logged and dropped.
+is checked and its header parsed (:meth:`Session.unwrap <kernelhub.protocol.Session.unwrap>`,
+without a replay history: the kernel's own frames, relayed); the parts after the signature go
+to the socket's route. A bad message is logged and dropped.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ import zmq
 
 from kernelhub.connection import Channel, ConnectionInfo
 from kernelhub.errors import RemoteProtocolError
-from kernelhub.protocol import DELIMITER, Header, Signer
-from kernelhub.protocol._check import check_header
-from kernelhub.protocol._json import unpack
+from kernelhub.protocol import Header, Session, Signer
 
 __all__ = ["KernelWire", "Route"]
 
@@ -41,6 +40,7 @@ class KernelWire:
         self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
         self.info = info
         self.signer = Signer(info.key, info.signature_scheme)
+        self.session = Session(info.key, info.signature_scheme, replay_history=0)
         self.closed = False
         #: Bytes read from the kernel so far (the server's trimmer watches it).
         self.received = 0
@@ -50,6 +50,7 @@ class KernelWire:
     def rewire(self, info: ConnectionInfo) -> None:
         """Open sockets from now on to the kernel at ``info`` (after a restart on new ports)."""
         self.info, self.signer = info, Signer(info.key, info.signature_scheme)
+        self.session = Session(info.key, info.signature_scheme, replay_history=0)
 
     def open(
         self, channel: Channel, kind: int, identity: bytes | None, route: Route
@@ -67,7 +68,7 @@ class KernelWire:
             sock.setsockopt(zmq.IPV6, 1)
         sock.connect(self.info.url(channel))
         getsockopt = cast(Callable[[int], int], sock.getsockopt)
-        recv, verify, signed = sock.recv_multipart, self.signer.verify, self.signer.enabled
+        recv, unwrap = sock.recv_multipart, self.session.unwrap
 
         def drain() -> None:
             for _ in range(_BATCH):
@@ -76,13 +77,9 @@ class KernelWire:
                 frames = recv(_NOBLOCK)
                 self.received += sum(map(len, frames))
                 try:
-                    split = frames.index(DELIMITER)
-                    sig, *parts = frames[split + 1 :]
-                    if len(parts) < 4 or (signed and not verify(sig, *parts[:4])):
-                        raise RemoteProtocolError("bad signature or too few frames")
-                    header = check_header(unpack(parts[0], "header"))
+                    _, header, parts = unwrap(frames)
                     route(channel, parts, header)
-                except (ValueError, RemoteProtocolError) as exc:
+                except RemoteProtocolError as exc:
                     log.warning("kernel %s: dropped a bad %s message: %s", self.id, channel, exc)
             self._loop.call_soon(drain)  # more may be queued; the edge will not say so again
 

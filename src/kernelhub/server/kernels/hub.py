@@ -243,13 +243,12 @@ class KernelHub:
         manager = kernel.manager
         if not now:
             await self._interrupt_if_busy(kernel)
-        acknowledged = not now and manager.is_alive() and await self._acknowledged(manager)
-        finish = asyncio.ensure_future(self._finish(manager, now))
-        if acknowledged:
+        finish = await manager.begin_shutdown(now=now, close=True)
+        if finish.done():
+            await finish  # raises what the shutdown raised
+        else:
             self._background.add(finish)
             finish.add_done_callback(self._background.discard)
-        else:
-            await finish
         kernel.execution_state = "dead"
         log.info("kernel %s shut down", kernel.id)
         await self._attachments.stopped(kernel)
@@ -267,27 +266,6 @@ class KernelHub:
             await kernel.manager.interrupt(timeout=_ACK_TIMEOUT)
         except KernelhubError as exc:  # it is being stopped anyway
             log.info("kernel %s: interrupt before stopping failed: %s", kernel.id, exc)
-
-    @staticmethod
-    async def _acknowledged(manager: KernelManager) -> bool:
-        """Ask the kernel to shut down; whether it acknowledged (bounded)."""
-        if manager.restarter is not None:
-            # Its exit is about to happen before the manager knows about the shutdown: that
-            # exit must not look like a death to restart from.
-            manager.restarter.gave_up = True
-        try:
-            async with manager.client() as client:
-                reply = await client.shutdown_request(timeout=_ACK_TIMEOUT)
-        except KernelhubError:
-            return False
-        return reply is not None
-
-    @staticmethod
-    async def _finish(manager: KernelManager, now: bool) -> None:
-        try:
-            await manager.shutdown(now=now)
-        finally:
-            await manager.aclose()
 
     async def restart_kernel(self, kernel_id: str) -> ServedKernel:
         """Restart a kernel on the same ports; return it once the new process answers."""

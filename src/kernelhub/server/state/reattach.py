@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.connection import ConnectionInfo, remove_connection_file
 from kernelhub.errors import KernelhubError, KernelTimeoutError
-from kernelhub.launchers._output import FileLog
+from kernelhub.launchers import FileLog
 from kernelhub.launchers.adopted import AdoptedKernelProcess, identify, is_same_process
 from kernelhub.manager.deaths import last_lines
 from kernelhub.server.kernels.hub import KernelHub

@@ -1,4 +1,10 @@
-"""JSON in and out of message frames.
+"""Message frames: JSON in and out of them, and a message's frames split into their parts.
+
+The public frame API for code that relays messages without building :class:`Message` records
+(the server's WebSocket bridge): :func:`pack` and :func:`unpack` apply the protocol's JSON
+rules below to one part, :func:`split` finds the routing identities, the signature and the
+parts of one multipart message, and :func:`~kernelhub.protocol.message.check_header` checks a
+peer's header. :class:`~kernelhub.protocol.Session` is built on the same functions.
 
 Outgoing frames are strict JSON: compact, UTF-8, no ``NaN``/``Infinity`` (browsers'
 ``JSON.parse`` rejects them, and jupyter_client refuses them too). ``datetime``/``date`` values
@@ -15,12 +21,14 @@ from __future__ import annotations
 
 import json
 import numbers
+from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 
 from kernelhub.errors import LocalProtocolError, RemoteProtocolError
+from kernelhub.protocol.message import DELIMITER
 
-__all__ = ["EMPTY", "pack", "unpack"]
+__all__ = ["EMPTY", "pack", "split", "unpack"]
 
 EMPTY = b"{}"
 
@@ -83,3 +91,19 @@ def unpack(frame: bytes, what: str) -> dict[str, Any]:
     if value is None:
         return {}
     raise RemoteProtocolError(f"message {what} is a JSON {type(value).__name__}, not an object")
+
+
+def split(frames: Sequence[bytes]) -> tuple[list[bytes], bytes, list[bytes]]:
+    """``(identities, signature, parts)`` of one multipart message: the frames before the
+    ``<IDS|MSG>`` delimiter, the one after it, and the rest (header, parent header, metadata,
+    content, then the buffers). Raises :class:`~kernelhub.errors.RemoteProtocolError` when
+    there is no delimiter or fewer than the four JSON parts follow the signature."""
+    try:
+        at = frames.index(DELIMITER)
+    except (ValueError, TypeError, AttributeError):
+        raise RemoteProtocolError("no <IDS|MSG> delimiter in the frames") from None
+    if len(frames) < at + 6:
+        raise RemoteProtocolError(
+            f"a message needs 5 frames after the delimiter, got {len(frames) - at - 1}"
+        )
+    return list(frames[:at]), frames[at + 1], list(frames[at + 2 :])
