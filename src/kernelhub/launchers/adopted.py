@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from kernelhub.aio import AsyncResource
 from kernelhub.launchers._output import FileLog
 
 __all__ = ["AdoptedKernelProcess", "Identity", "identify", "is_same_process"]
@@ -70,7 +71,7 @@ def is_same_process(recorded: Identity, connection_file: str | None = None) -> b
     return connection_file is not None and any(connection_file in arg for arg in now.cmdline)
 
 
-class AdoptedKernelProcess:
+class AdoptedKernelProcess(AsyncResource):
     """A running kernel that is not our child (see the module docstring).
 
     Create it from a running event loop after :func:`is_same_process` has said yes. Signals

@@ -55,6 +55,11 @@ class KernelProcess(Protocol):
         """The exit code once the process has ended, else ``None``."""
         ...
 
+    @property
+    def log_path(self) -> str | None:
+        """The file the kernel's output goes to (kernels that may outlive us), else ``None``."""
+        ...
+
     def is_alive(self) -> bool:
         """Whether the process is still running."""
         ...

@@ -21,8 +21,8 @@ import signal
 import subprocess
 import threading
 from collections.abc import Callable
-from types import TracebackType
 
+from kernelhub.aio import AsyncResource
 from kernelhub.errors import LaunchError
 from kernelhub.launchers import _child, logs
 from kernelhub.launchers._output import FileLog, RingLog
@@ -43,7 +43,7 @@ WRITER_GRACE = 1.0
 FILE_POLL_INTERVAL = 0.1
 
 
-class LocalKernelProcess:
+class LocalKernelProcess(AsyncResource):
     """A kernel process that is our child. Use ``async with`` or :meth:`aclose`."""
 
     def __init__(
@@ -156,17 +156,6 @@ class LocalKernelProcess:
         self._writer = None
         self._stop_watching_exit()
         self._close_output()
-
-    async def __aenter__(self) -> LocalKernelProcess:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # -- watching ------------------------------------------------------------------------
 

@@ -20,7 +20,15 @@ import sys
 
 from kernelhub import paths
 
-__all__ = ["KEPT_DEAD_LOGS", "LOG_LIMIT", "log_path", "prune", "remove", "start_writer"]
+__all__ = [
+    "KEPT_DEAD_LOGS",
+    "LOG_LIMIT",
+    "log_path",
+    "prune",
+    "remove",
+    "settle",
+    "start_writer",
+]
 
 #: How big one log file may grow before its older part is moved to ``<log>.1`` (bytes).
 LOG_LIMIT = 1024 * 1024
@@ -98,3 +106,12 @@ def prune(directory: str | None = None, keep: int | None = None) -> list[str]:
         remove(path)
         removed.append(path)
     return removed
+
+
+def settle(path: str, *, died: bool) -> None:
+    """After a shutdown: a kernel that never died leaves no log; one that ever died leaves its
+    log for a post-mortem, among a bounded number (:data:`KEPT_DEAD_LOGS`)."""
+    if not died:
+        remove(path)
+    # Also bounds what was left before logs were bounded (or by a kernel dead meanwhile).
+    prune(os.path.dirname(path))

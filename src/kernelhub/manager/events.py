@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from kernelhub.aio import AsyncResource
+
 __all__ = ["EventHub", "EventKind", "EventStream", "KernelEvent", "Listener"]
 
 log = logging.getLogger("kernelhub")
@@ -42,7 +44,7 @@ class KernelEvent:
 Listener = Callable[[KernelEvent], None]
 
 
-class EventStream:
+class EventStream(AsyncResource):
     """Events as an async iterator: ``async with manager.events() as events: async for ...``.
 
     Bounded: when a slow reader lets ``maxsize`` events pile up, the oldest are dropped.
@@ -82,23 +84,20 @@ class EventStream:
             self._unsubscribe()
             self._unsubscribe = None
 
-    async def __aenter__(self) -> EventStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
+    async def aclose(self) -> None:
+        """:meth:`close`, as every resource has it (also run on leaving ``async with``)."""
         self.close()
 
 
 class EventHub:
     """The subscribers of one kernel's events: callbacks and :class:`EventStream` readers.
 
-    :class:`~kernelhub.manager.KernelManager` is one, so ``manager.on_event(callback)`` and
-    ``async with manager.events() as events`` work directly.
+    Each :class:`~kernelhub.manager.KernelManager` has one (``manager.on_event(callback)`` and
+    ``async with manager.events() as events`` go to it).
     """
 
-    kernel_id: str
-
-    def __init__(self) -> None:
+    def __init__(self, kernel_id: str) -> None:
+        self.kernel_id = kernel_id
         self._listeners: list[Listener] = []
 
     def on_event(self, listener: Listener) -> Callable[[], None]:

@@ -18,14 +18,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from types import TracebackType
 from typing import Any
 
 import zmq
 import zmq.asyncio
 
+from kernelhub.aio import AsyncResource
 from kernelhub.connection import ConnectionInfo
-from kernelhub.errors import ClientClosedError
+from kernelhub.errors import ClientClosedError, RemoteProtocolError
 from kernelhub.protocol.signing import Signer
 
 __all__ = ["Registrar"]
@@ -35,7 +35,7 @@ _DELIMITER = b"<IDS|MSG>"
 _PORT_KEYS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
 
-class Registrar:
+class Registrar(AsyncResource):
     """A registration socket that many kernels (and their restarts) can report to.
 
     Call :meth:`expect` before launching a kernel, write :meth:`connection_info` into its
@@ -97,7 +97,7 @@ class Registrar:
             frames: list[bytes] = await sock.recv_multipart()
             try:
                 reply = self._handle(frames)
-            except (ValueError, KeyError, TypeError) as exc:
+            except (RemoteProtocolError, ValueError, KeyError, TypeError) as exc:
                 log.warning("ignored a bad kernel registration: %s", exc)
                 continue
             if reply is not None:
@@ -110,10 +110,12 @@ class Registrar:
         kernel_id = str(data["kernel_id"])
         entry = self._waiting.get(kernel_id)
         if entry is None:
-            raise ValueError(f"no kernel {kernel_id!r} is expected to register")
+            raise RemoteProtocolError(f"no kernel {kernel_id!r} is expected to register")
         signer, future = entry
         if not signer.verify(signature, content, b"", b"", b""):
-            raise ValueError(f"kernel {kernel_id!r} sent a registration with a bad signature")
+            raise RemoteProtocolError(
+                f"kernel {kernel_id!r} sent a registration with a bad signature"
+            )
         ports = {key: int(data[key]) for key in _PORT_KEYS}
         if not future.done():
             future.set_result(ports)
@@ -132,14 +134,3 @@ class Registrar:
             self._socket = None
         for _, future in list(self._waiting.values()):
             future.cancel()
-
-    async def __aenter__(self) -> Registrar:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

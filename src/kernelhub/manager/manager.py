@@ -9,9 +9,11 @@
 
 The manager owns the kernel process, a client of its own (for control messages and the
 heartbeat), a task that notices the process's exit the moment it happens, and, with
-``autorestart=True``, a :class:`~kernelhub.manager.restarter.Restarter`. Every death gets a human
-reason (:attr:`death_reason`); every change is published as a
+``autorestart=True``, a :class:`~kernelhub.manager.restarter.Restarter`. Every death gets a
+human reason (:attr:`death_reason`); every change is published as a
 :class:`~kernelhub.manager.events.KernelEvent` to :meth:`on_event` listeners and :meth:`events`.
+Where the kernel is in its life is one :class:`~kernelhub.manager.state.State`
+(:attr:`KernelManager.state`), moved only by the table in :mod:`kernelhub.manager.state`.
 """
 
 from __future__ import annotations
@@ -20,38 +22,30 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import uuid
-import weakref
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from kernelhub import paths
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.connection import ConnectionInfo, new_key, remove_connection_file
-from kernelhub.errors import (
-    ClientClosedError,
-    ConnectionFileError,
-    KernelDiedError,
-    KernelTimeoutError,
-    LaunchError,
-)
-from kernelhub.launchers import KernelProcess, Launcher, LocalLauncher, logs
+from kernelhub.errors import LaunchError
+from kernelhub.launchers import KernelProcess, Launcher, LaunchRequest, LocalLauncher, logs
 from kernelhub.manager import ports, startup, stopping
-from kernelhub.manager.deaths import Death, explain_after
-from kernelhub.manager.events import EventHub, EventKind
+from kernelhub.manager.deaths import explain_after
 from kernelhub.manager.handshake import Registrar
 from kernelhub.manager.params import validate_launch_params
 from kernelhub.manager.restarter import Restarter, RestartPolicy
+from kernelhub.manager.running import RunningKernel
+from kernelhub.manager.state import State, Step
 from kernelhub.providers.base import KernelType
 
-__all__ = ["KernelManager", "RestartPolicy"]
+__all__ = ["KernelManager", "RestartPolicy", "State"]
 
 log = logging.getLogger("kernelhub")
 
 
-class KernelManager(EventHub):
+class KernelManager(RunningKernel):
     """Starts and supervises one kernel of ``kernel_type`` (see the module docstring).
 
     ``env`` is laid over the current environment and the kernel type's; ``launch_params``
@@ -76,9 +70,7 @@ class KernelManager(EventHub):
         registrar: Registrar | None = None,
         shutdown_wait: float = 2.5,
     ) -> None:
-        super().__init__()
-        self.kernel_type = kernel_type
-        self.kernel_id = kernel_id or str(uuid.uuid4())
+        super().__init__(kernel_type, kernel_id or str(uuid.uuid4()))
         self.cwd = cwd
         self.env = dict(env or {})
         self.launch_params = dict(launch_params or {})
@@ -90,59 +82,15 @@ class KernelManager(EventHub):
         self._registrar = registrar
         self._own_registrar = registrar is None
         self._key = new_key()
-        #: Where the kernel listens (``None`` before the first start).
-        self.connection_info: ConnectionInfo | None = None
-        self._process: KernelProcess | None = None
-        self._client: AsyncKernelClient | None = None
-        self._clients: weakref.WeakSet[AsyncKernelClient] = weakref.WeakSet()
         self._watcher: asyncio.Task[None] | None = None
         #: The content of the kernel's first ``kernel_info_reply`` after the last start.
         self.kernel_info: dict[str, Any] = {}
         self._ready_output = ""
-        #: How the last kernel process ended (``None`` while it runs, or before it started).
-        self.death: Death | None = None
-        self._kill_detail: str | None = None
         # Whether a process of this kernel ever died unasked (its log is then kept).
         self._died = False
-        # _stopping: a stop is under way; _down: shut down; _wanted: should be running.
-        self._stopping = self._down = self._wanted = self._closed = False
+        # Held by whoever moves the state through STARTING or STOPPING.
         self._lock = asyncio.Lock()
         self.start_timeout = 60.0
-
-    # -- state ---------------------------------------------------------------------------
-
-    @property
-    def pid(self) -> int | None:
-        """The kernel process's id (of the last process, once it has died)."""
-        return self._process.pid if self._process else None
-
-    @property
-    def exit_code(self) -> int | None:
-        """The last process's exit code (negative: the signal); ``None`` while it runs."""
-        return self._process.returncode if self._process else None
-
-    @property
-    def death_reason(self) -> str | None:
-        """Why the kernel died, in words (``"exited with code 3: ..."``)."""
-        return self.death.reason if self.death else None
-
-    def is_alive(self) -> bool:
-        """Whether the kernel process is running."""
-        return self._process is not None and self._process.is_alive()
-
-    @property
-    def log_path(self) -> str | None:
-        """The file the kernel writes its output to (kernels that may outlive us), if any."""
-        path: str | None = getattr(self._process, "log_path", None)
-        return path
-
-    def output(self) -> str:
-        """The tail of what the kernel wrote to stdout/stderr (bounded)."""
-        return self._process.output() if self._process else ""
-
-    def emit(self, kind: EventKind, *, reason: str | None = None, restarts: int = 0) -> None:
-        """Publish an event to every subscriber (the restarter uses this too)."""
-        self.publish(kind, reason=reason, exit_code=self.exit_code, restarts=restarts)
 
     # -- life ----------------------------------------------------------------------------
 
@@ -160,7 +108,7 @@ class KernelManager(EventHub):
             self.kernel_type.check_launchable()
             self.launch_params = validate_launch_params(self.kernel_type, self.launch_params)
             self.start_timeout = timeout
-            self._wanted = True
+            self._resume_restarts()
             await self._launch(timeout)
         self.emit("started")
         return self.kernel_info
@@ -171,20 +119,22 @@ class KernelManager(EventHub):
         )
         if self._registrar is None and ports.strategy_for(self.kernel_type) == "handshake":
             self._registrar = Registrar()
-        plan = startup.Plan(self.kernel_type, self.kernel_id, self.connection_file, self.cwd)
-        plan = replace(plan, env=self.env, params=self.launch_params, outlive=self.outlive)
+        request = LaunchRequest(
+            self.kernel_type,
+            self.connection_file,
+            self.kernel_id,
+            cwd=self.cwd,
+            env=self.env,
+            params=self.launch_params,
+            outlive=self.outlive,
+        )
+        self._life.advance(Step.START)
         try:
             started = await startup.start(
-                plan, self.launcher, info, timeout=timeout, registrar=self._registrar
+                request, self.launcher, info, timeout=timeout, registrar=self._registrar
             )
         except BaseException:
-            # Whatever ended the start (death, timeout, lost ports, a bad program, a
-            # cancellation), no kernel reads this file any more: a client finding it would
-            # wait for a kernel that is not there.
-            with contextlib.suppress(OSError, LookupError, ConnectionFileError):
-                remove_connection_file(self.connection_file, info)
-            if self.outlive:  # its log, if it wrote one, is a dead kernel's now
-                logs.prune(os.path.dirname(self.connection_file))
+            self._life.advance(Step.FAIL)
             raise
         self.connection_info = started.info
         self._supervise(started.process, started.client, started.kernel_info)
@@ -198,7 +148,8 @@ class KernelManager(EventHub):
         client.ignore_iopub()
         # Start-up chatter (ipykernel's warning about unencrypted TCP) explains no later death.
         self._ready_output = process.output()
-        self.death, self._kill_detail, self._stopping, self._down = None, None, False, False
+        self.death, self._kill_detail = None, None
+        self._life.advance(Step.READY)
         self._watcher = asyncio.get_running_loop().create_task(
             self._watch(process), name=f"kernelhub-watch-{self.kernel_id}"
         )
@@ -217,44 +168,40 @@ class KernelManager(EventHub):
             self._check_open()
             if self._process is not None:
                 raise LaunchError(f"kernel {self.kernel_id} is already supervised")
-            client = await AsyncKernelClient(info).__aenter__()
-            try:
-                if not await client.heartbeat(timeout):
-                    raise KernelTimeoutError(
-                        f"kernel {self.kernel_id}: no heartbeat in {timeout:g} s"
-                    )
-                reply = await client.request("control", "kernel_info_request", {}, timeout=timeout)
-            except BaseException:
-                await client.aclose()
-                raise
-            self.connection_info, self._key, self._wanted = info, info.key, True
-            self._supervise(process, client, dict(reply.content))
+            client, reply = await startup.connect(info, self.kernel_id, timeout)
+            self.connection_info, self._key = info, info.key
+            self._resume_restarts()
+            self._life.advance(Step.START)
+            self._supervise(process, client, reply)
         self.emit("started")
         return self.kernel_info
 
     async def _watch(self, process: KernelProcess) -> None:
         await process.wait()
-        if process is not self._process or self._stopping:
+        if process is not self._process or self.state is not State.RUNNING:
             return  # a shutdown or restart is dealing with it
         # returncode, not wait()'s value: it is None for a process that is not our child.
         self.death = death = explain_after(
             process.returncode, process.output(), self._ready_output, killed=self._kill_detail
         )
         self._died = True
+        self._life.advance(Step.DIE)
         log.warning("kernel %s died: %s", self.kernel_id, death.reason)
         for client in [self._client, *self._clients]:
             if client is not None:
                 client.notify_died(death.reason, process.returncode)
         self.emit("died", reason=death.reason)
-        if self.restarter is not None and self._wanted:
+        if self.restarter is not None:  # it ignores deaths while a shutdown is asked for
             self.restarter.kernel_died(death.reason)
 
     async def relaunch(self) -> bool:
         """Start a dead kernel again on the same ports (the restarter's call); ``False``: no-op."""
         async with self._lock:
             self._check_open()
-            if not self._wanted or self.is_alive():
+            if self.state is not State.DIED or self.is_alive():
                 return False
+            if self.restarter is not None and not self.restarter.active:
+                return False  # a shutdown was asked for while this waited
             await self._stop(now=True, restart=True)
             await self._launch(self.start_timeout)
             return True
@@ -264,49 +211,67 @@ class KernelManager(EventHub):
         the new process's first ``kernel_info_reply`` content."""
         async with self._lock:
             self._check_open()
-            self._wanted = True
+            self._resume_restarts()
             await self._stop(now=now, restart=True)
             await self._launch(timeout)
         self.emit("restarted", reason="restarted on request")
         return self.kernel_info
 
-    async def shutdown(self, now: bool = False) -> None:
+    async def shutdown(
+        self, now: bool = False, *, acknowledged: asyncio.Event | None = None
+    ) -> None:
         """Stop the kernel; remove its connection file, and its log unless it ever died.
 
         A ``shutdown_request`` on control first (unless ``now``), then SIGTERM, then SIGKILL to
         the whole process group; each stage waits at most ``shutdown_wait`` seconds and ends
-        the moment the process is gone.
+        the moment the process is gone. ``acknowledged`` is set when the kernel answers the
+        request (it runs no more code from then on; see :meth:`begin_shutdown`).
         """
-        self._wanted = False
+        if self.restarter is not None:
+            self.restarter.hold()  # an exit from now on is this shutdown's, not a death
         async with self._lock:
-            if self._process is None or self._down:
+            if self._process is None or self.state in (State.DOWN, State.CLOSED):
                 return
-            await self._stop(now=now, restart=False)
-            self._down = True
+            await self._stop(now=now, restart=False, acknowledged=acknowledged)
+            self._life.advance(Step.STOPPED)
             with contextlib.suppress(OSError, LookupError):
                 remove_connection_file(self.connection_file, self.connection_info)
-            self._settle_log()
+            if self.log_path is not None:
+                logs.settle(self.log_path, died=self._died)
         self.emit("shutdown", reason=self.death_reason)
 
-    def _settle_log(self) -> None:
-        """A kernel shut down normally leaves no log; one that ever died leaves its log for a
-        post-mortem, among a bounded number (see :mod:`kernelhub.launchers.logs`)."""
-        path = self.log_path
-        if path is None:
-            return
-        if not self._died:
-            logs.remove(path)
-        # Also bounds what was left before logs were bounded (or by a kernel dead meanwhile).
-        logs.prune(os.path.dirname(path))
+    async def begin_shutdown(self, now: bool = False, *, close: bool = False) -> asyncio.Task[None]:
+        """Start :meth:`shutdown` (then, with ``close``, :meth:`aclose`) in a task; return the
+        task as soon as the kernel has acknowledged the ``shutdown_request`` or the task is
+        done, whichever comes first. A server answers a DELETE then: the kernel runs no more
+        code, while its exit (with SIGTERM and SIGKILL behind it) may take a while longer.
+        The caller owns the task and awaits it, now or later (it raises what the shutdown
+        raised). ``now``, or a kernel that does not answer: the task is done on return."""
 
-    async def _stop(self, *, now: bool, restart: bool) -> None:
+        async def finish(acknowledged: asyncio.Event) -> None:
+            try:
+                await self.shutdown(now=now, acknowledged=acknowledged)
+            finally:
+                if close:
+                    await self.aclose()
+
+        return await stopping.until_acknowledged(finish, f"kernelhub-shutdown-{self.kernel_id}")
+
+    async def _stop(
+        self, *, now: bool, restart: bool, acknowledged: asyncio.Event | None = None
+    ) -> None:
         process = self._process
         if process is None:
             return
-        self._stopping = True
+        self._life.advance(Step.STOP)
         if process.is_alive():
             self.death = await stopping.stop(
-                process, self._client, now=now, restart=restart, wait=self.shutdown_wait
+                process,
+                self._client,
+                now=now,
+                restart=restart,
+                wait=self.shutdown_wait,
+                acknowledged=acknowledged,
             )
         await self._teardown()
 
@@ -322,67 +287,33 @@ class KernelManager(EventHub):
         if self._process is not None:
             await self._process.aclose()
 
-    def kill_unresponsive(self, detail: str) -> None:
-        """Kill a hung kernel; its death is reported (and restarted) like any other."""
-        if self._process is not None and self.is_alive():
-            self._kill_detail = detail
-            self._process.signal(signal.SIGKILL, group=True)
-
-    async def interrupt(self, timeout: float = 5.0) -> None:
-        """Interrupt the running code: SIGINT to the process group, or an ``interrupt_request``
-        on control for kernel types whose ``interrupt_mode`` is ``"message"``."""
-        if not self.is_alive() or self._process is None:
-            raise KernelDiedError(self.death_reason or "the kernel is not running", self.exit_code)
-        if self.kernel_type.interrupt_mode == "message" and self._client is not None:
-            await self._client.interrupt_request(timeout=timeout)
-        else:
-            self._process.signal(signal.SIGINT, group=True)
-
-    async def ping(self, timeout: float = 1.0) -> bool:
-        """Whether the kernel's heartbeat answers within ``timeout`` seconds."""
-        if self._client is None:
-            raise ClientClosedError(f"kernel {self.kernel_id} is not running")
-        return await self._client.heartbeat(timeout)
-
-    def client(self) -> AsyncKernelClient:
-        """A new client for the kernel; use it with ``async with`` (the caller closes it)."""
-        if self.connection_info is None:
-            raise ClientClosedError(f"kernel {self.kernel_id} has not been started")
-        client = AsyncKernelClient(self.connection_info)
-        self._clients.add(client)
-        return client
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ClientClosedError(f"the manager of kernel {self.kernel_id} is closed")
+    def _resume_restarts(self) -> None:
+        if self.restarter is not None:
+            self.restarter.resume()
 
     async def aclose(self) -> None:
         """Shut the kernel down and release everything the manager owns."""
         if self.restarter is not None:
             await self.restarter.aclose()
         await self.shutdown()
-        self._closed = True
-        if self._registrar is not None and self._own_registrar:
-            await self._registrar.aclose()
-        self.unsubscribe_all()
+        await self._close()
 
     async def detach(self) -> None:
         """Let go of the kernel without stopping it (it must have been started with
         ``outlive=True`` to survive): stop supervising it, keep its connection file, close
         the manager. Another process can connect to it again from the connection file."""
-        self._wanted = False
         if self.restarter is not None:
+            self.restarter.hold()
             await self.restarter.aclose()
         async with self._lock:
-            self._stopping = True  # its exit, from now on, is not ours to report
+            if self.state is State.CLOSED:
+                return
+            self._life.advance(Step.STOP)  # its exit, from now on, is not ours to report
             await self._teardown()
-        self._closed = True
+        await self._close()
+
+    async def _close(self) -> None:
+        self._life.advance(Step.CLOSE)
         if self._registrar is not None and self._own_registrar:
             await self._registrar.aclose()
         self.unsubscribe_all()
-
-    async def __aenter__(self) -> KernelManager:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import enum
 import logging
 import time
 from dataclasses import dataclass
@@ -78,6 +79,12 @@ class RestartPolicy:
     heartbeat_misses: int = 3
 
 
+class _Mode(enum.Enum):
+    ACTIVE = "active"  # a death is restarted, budget permitting
+    HELD = "held"  # a shutdown was asked for: deaths are not restarted until resume()
+    GAVE_UP = "gave up"  # the budget ran out: for good
+
+
 class Restarter:
     """Restarts a manager's kernel after unexpected deaths (see the module docstring)."""
 
@@ -87,12 +94,32 @@ class Restarter:
         self._restarts: collections.deque[float] = collections.deque()
         self._task: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
-        self.gave_up = False
+        self._mode = _Mode.ACTIVE
 
     @property
     def restarting(self) -> bool:
         """Whether a restart is scheduled or under way."""
         return self._task is not None and not self._task.done()
+
+    @property
+    def gave_up(self) -> bool:
+        """Whether the restart budget ran out (the kernel is no longer restarted)."""
+        return self._mode is _Mode.GAVE_UP
+
+    @property
+    def active(self) -> bool:
+        """Whether a death now would be restarted (neither held nor given up)."""
+        return self._mode is _Mode.ACTIVE
+
+    def hold(self) -> None:
+        """A shutdown was asked for: deaths from now on are the shutdown's, not restarted."""
+        if self._mode is _Mode.ACTIVE:
+            self._mode = _Mode.HELD
+
+    def resume(self) -> None:
+        """The kernel is wanted running again (a start or a restart): restart its deaths."""
+        if self._mode is _Mode.HELD:
+            self._mode = _Mode.ACTIVE
 
     def kernel_started(self) -> None:
         """The kernel is up: watch its heartbeat."""
@@ -103,7 +130,7 @@ class Restarter:
 
     def kernel_died(self, reason: str) -> None:
         """The kernel died without being asked to: restart it, budget permitting."""
-        if self.restarting or self.gave_up:
+        if self.restarting or self._mode is not _Mode.ACTIVE:
             return
         self._task = asyncio.get_running_loop().create_task(
             self._restart(reason), name=f"kernelhub-restart-{self.manager.kernel_id}"
@@ -117,7 +144,7 @@ class Restarter:
                 self._restarts.popleft()
             count = len(self._restarts)
             if count >= policy.max_restarts:
-                self.gave_up = True
+                self._mode = _Mode.GAVE_UP
                 self.manager.emit(
                     "gave_up",
                     reason=f"{count} restarts within {policy.window:g} s; last death: {reason}",

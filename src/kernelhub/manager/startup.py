@@ -22,22 +22,22 @@ import contextlib
 import logging
 import os
 import signal
-import time
 import weakref
-from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from kernelhub.aio import Deadline
 from kernelhub.client.async_client import AsyncKernelClient
-from kernelhub.connection import ConnectionInfo, write_connection_file
-from kernelhub.errors import KernelDiedError, KernelTimeoutError
+from kernelhub.connection import ConnectionInfo, remove_connection_file, write_connection_file
+from kernelhub.errors import ConnectionFileError, KernelDiedError, KernelTimeoutError
+from kernelhub.launchers import logs
 from kernelhub.launchers.base import KernelProcess, Launcher, LaunchRequest
 from kernelhub.manager import ports
 from kernelhub.manager.deaths import explain, last_lines
 from kernelhub.manager.handshake import Registrar
-from kernelhub.providers.base import KernelType
 
-__all__ = ["ADDRESS_RETRIES", "START_CONCURRENCY", "Plan", "Started", "start"]
+__all__ = ["ADDRESS_RETRIES", "START_CONCURRENCY", "Started", "connect", "start"]
 
 T = TypeVar("T")
 log = logging.getLogger("kernelhub")
@@ -67,19 +67,6 @@ def _start_slots() -> asyncio.Semaphore:
     if slots is None:
         slots = _slots[loop] = asyncio.Semaphore(START_CONCURRENCY)
     return slots
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What to start: the kernel and where it runs (the manager's settings)."""
-
-    kernel_type: KernelType
-    kernel_id: str
-    connection_file: str
-    cwd: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
-    params: Mapping[str, Any] = field(default_factory=dict)
-    outlive: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,7 +112,7 @@ def _fresh(info: ConnectionInfo, strategy: ports.PortStrategy) -> ConnectionInfo
 
 
 async def start(
-    plan: Plan,
+    request: LaunchRequest,
     launcher: Launcher,
     info: ConnectionInfo,
     *,
@@ -136,49 +123,59 @@ async def start(
 
     ``info`` carries the key, transport and ip, and the ports to reuse (a restart keeps
     them when it can; zeros mean "choose"). Raises KernelDiedError with the reason of the
-    death, KernelTimeoutError, or LaunchError.
+    death, KernelTimeoutError, or LaunchError; a start that fails leaves no connection file.
     """
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
     slots = _start_slots()
     try:
-        await asyncio.wait_for(slots.acquire(), timeout)
-    except asyncio.TimeoutError:
-        raise KernelTimeoutError(
-            f"kernel {plan.kernel_id} waited {timeout:g} s for one of the "
-            f"{START_CONCURRENCY} start slots"
-        ) from None
-    try:
-        return await _start(plan, launcher, info, deadline, registrar)
-    finally:
-        slots.release()
+        try:
+            await asyncio.wait_for(slots.acquire(), timeout)
+        except asyncio.TimeoutError:
+            raise KernelTimeoutError(
+                f"kernel {request.kernel_id} waited {timeout:g} s for one of the "
+                f"{START_CONCURRENCY} start slots"
+            ) from None
+        try:
+            return await _start(request, launcher, info, deadline, registrar)
+        finally:
+            slots.release()
+    except BaseException:
+        # Whatever ended the start (death, timeout, lost ports, a bad program, a
+        # cancellation), no kernel reads this file any more: a client finding it would
+        # wait for a kernel that is not there.
+        with contextlib.suppress(OSError, LookupError, ConnectionFileError):
+            remove_connection_file(request.connection_file, info)
+        if request.outlive:  # its log, if it wrote one, is a dead kernel's now
+            logs.prune(os.path.dirname(request.connection_file))
+        raise
 
 
 async def _start(
-    plan: Plan,
+    request: LaunchRequest,
     launcher: Launcher,
     info: ConnectionInfo,
-    deadline: float,
+    deadline: Deadline,
     registrar: Registrar | None,
 ) -> Started:
-    strategy = ports.strategy_for(plan.kernel_type)
+    strategy = ports.strategy_for(request.kernel_type)
     if strategy == "handshake" and registrar is None:
         strategy = "chosen"
     if strategy == "chosen" and not info.complete:
         info = _fresh(info, strategy)
     for attempt in range(ADDRESS_RETRIES + 1):
         process, started = await _attempt(
-            plan, launcher, info=info, strategy=strategy, deadline=deadline, registrar=registrar
+            request, launcher, info=info, strategy=strategy, deadline=deadline, registrar=registrar
         )
         if started is not None:
             return started
         if process.is_alive():  # alive, but it lost a port: it will never be whole
             process.signal(signal.SIGKILL, group=True)
-            await _bounded(process.wait(), deadline, process, plan.connection_file)
+            await _bounded(process.wait(), deadline, process, request.connection_file)
         output = process.output()
         death = explain(process.returncode, output)
         await process.aclose()
         if attempt < ADDRESS_RETRIES and ports.address_in_use(output):
-            log.info("kernel %s found a port taken; starting it on new ports", plan.kernel_id)
+            log.info("kernel %s found a port taken; starting it on new ports", request.kernel_id)
             info = _fresh(info, strategy)
             continue
         raise KernelDiedError(death.reason, death.exit_code)
@@ -186,29 +183,26 @@ async def _start(
 
 
 async def _attempt(
-    plan: Plan,
+    request: LaunchRequest,
     launcher: Launcher,
     *,
     info: ConnectionInfo,
     strategy: ports.PortStrategy,
-    deadline: float,
+    deadline: Deadline,
     registrar: Registrar | None,
 ) -> tuple[KernelProcess, Started | None]:
     """One launch. ``(process, None)``: it died or lost a port before it was ready."""
-    path = plan.connection_file
+    path = request.connection_file
     chosen = strategy == "chosen"
     registration = None
     if strategy == "handshake":
         assert registrar is not None
-        registration = registrar.expect(plan.kernel_id, info)
-        write_connection_file(registrar.connection_info(info, plan.kernel_id), path)
+        registration = registrar.expect(request.kernel_id, info)
+        write_connection_file(registrar.connection_info(info, request.kernel_id), path)
     else:
         write_connection_file(info, path)
-    request = LaunchRequest(
-        plan.kernel_type, path, plan.kernel_id, plan.cwd, plan.env, plan.params, plan.outlive
-    )
     process = await launcher.launch(request)
-    client: AsyncKernelClient | None = None
+    stack = contextlib.AsyncExitStack()
     try:
         if registration is not None:
             found = await _bounded(
@@ -219,31 +213,31 @@ async def _attempt(
             info = info.with_ports(**found)
             write_connection_file(info, path)
         elif not info.complete:
-            remaining = max(deadline - time.monotonic(), 0.0)
             rewritten = await _bounded(
-                ports.wait_for_ports(path, process, remaining), deadline, process, path
+                ports.wait_for_ports(path, process, _left(deadline)),
+                deadline,
+                process,
+                path,
             )
             if rewritten is None:
                 return process, None
             info = rewritten
-        client = AsyncKernelClient(info)
-        await client.__aenter__()
-        remaining = max(deadline - time.monotonic(), 0.0)
+        client = await stack.enter_async_context(AsyncKernelClient(info))
         reply = await _bounded(
-            _unless_lost(_ready(client, remaining, chosen), process, chosen=chosen),
+            _unless_lost(_ready(client, deadline, chosen), process, chosen=chosen),
             deadline,
             process,
             path,
         )
         if reply is None:
-            await client.aclose()
+            await stack.aclose()
             return process, None
+        stack.pop_all()  # the client is the caller's now
         return process, Started(process, info, client, reply)
     except BaseException:
         if registration is not None:
             registration.cancel()
-        if client is not None:
-            await client.aclose()
+        await stack.aclose()
         # A kernel that never became ready is nobody's, even one meant to outlive us (a
         # process's aclose spares those): left running, nothing would ever stop it.
         process.signal(signal.SIGKILL, group=True)
@@ -251,12 +245,12 @@ async def _attempt(
         raise
 
 
-async def _ready(client: AsyncKernelClient, timeout: float, heartbeat: bool) -> dict[str, Any]:
+async def _ready(client: AsyncKernelClient, deadline: Deadline, heartbeat: bool) -> dict[str, Any]:
     """The first ``kernel_info_reply``; with ``heartbeat``, also a heartbeat answer, waited
     for a short while only: a kernel that lost its heartbeat port says so in its output (the
     caller watches it), and one that has no heartbeat at all still works without it."""
-    reply = await client.wait_for_ready(timeout)
-    if heartbeat and not await client.heartbeat(min(timeout, HEARTBEAT_GRACE)):
+    reply = await client.wait_for_ready(_left(deadline))
+    if heartbeat and not await client.heartbeat(deadline.within(HEARTBEAT_GRACE)):
         log.warning(
             "kernel answered kernel_info but not its heartbeat within %g s; "
             "it is used without a heartbeat check",
@@ -265,13 +259,33 @@ async def _ready(client: AsyncKernelClient, timeout: float, heartbeat: bool) -> 
     return reply
 
 
-async def _bounded(aw: Awaitable[T], deadline: float, process: KernelProcess, path: str) -> T:
-    remaining = max(deadline - time.monotonic(), 0.0)
+def _left(deadline: Deadline) -> float:
+    left = deadline.remaining()
+    assert left is not None  # a start always has a bound
+    return left
+
+
+async def _bounded(aw: Awaitable[T], deadline: Deadline, process: KernelProcess, path: str) -> T:
     try:
-        return await asyncio.wait_for(aw, remaining + 0.05)
+        return await asyncio.wait_for(aw, _left(deadline) + 0.05)
     except (asyncio.TimeoutError, KernelTimeoutError):
         tail = last_lines(process.output())
         raise KernelTimeoutError(
             f"kernel (pid {process.pid}, connection file {path}) was not ready in time"
             + (f"; its last output: {tail}" if tail else "")
         ) from None
+
+
+async def connect(
+    info: ConnectionInfo, kernel_id: str, timeout: float
+) -> tuple[AsyncKernelClient, dict[str, Any]]:
+    """A client of a kernel that runs already (started by someone else), once it has answered
+    its heartbeat and a ``kernel_info_request`` on control (answered even while it runs code)
+    within ``timeout`` each; with that reply's content. Raises KernelTimeoutError."""
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(AsyncKernelClient(info))
+        if not await client.heartbeat(timeout):
+            raise KernelTimeoutError(f"kernel {kernel_id}: no heartbeat in {timeout:g} s")
+        reply = await client.request("control", "kernel_info_request", {}, timeout=timeout)
+        stack.pop_all()  # it answered: the client is the caller's from now on
+    return client, dict(reply.content)
