@@ -34,6 +34,13 @@ def test_a_step_the_table_refuses_names_the_kernel_and_the_state() -> None:
     with pytest.raises(WrongStateError, match=r"kernel k1: cannot stop while starting"):
         life.advance(Step.STOP)
     assert life.state is State.STARTING  # a refused step changes nothing
+
+
+def test_a_stop_cancelled_half_way_can_be_asked_for_again() -> None:
+    life = Life("k1")
+    for step in (Step.START, Step.READY, Step.STOP, Step.STOP, Step.STOPPED):
+        life.advance(step)
+    assert life.state is State.DOWN
     assert isinstance(WrongStateError("x"), RuntimeError)
 
 
@@ -160,3 +167,26 @@ def test_only_the_manager_layer_finder_launches() -> None:
     assert issubclass(KernelFinder, providers_finder.KernelFinder)
     assert not hasattr(providers_finder.KernelFinder, "launch")
     assert type(KernelFinder.from_entrypoints()) is KernelFinder
+
+
+async def test_a_cancelled_shutdown_is_finished_by_aclose(ipykernel_type: KernelType) -> None:
+    km = KernelManager(ipykernel_type, shutdown_wait=1.0)
+    await km.start(timeout=WAIT)
+    async with km.client() as kc:
+        started = asyncio.Event()
+        code = "import time; print('sleeping', flush=True); time.sleep(30)"
+        running = asyncio.ensure_future(
+            kc.execute(code, timeout=WAIT, on_output=lambda _: started.set())
+        )
+        await asyncio.wait_for(started.wait(), WAIT)
+        finish = await asyncio.wait_for(km.begin_shutdown(), WAIT)
+        assert not finish.done()
+        finish.cancel()  # half-way: the kernel acknowledged, its process still runs its cell
+        with pytest.raises(asyncio.CancelledError):
+            await finish
+        assert km.state is State.STOPPING
+        assert km.is_alive()
+        await asyncio.wait_for(km.aclose(), WAIT)
+        running.cancel()
+    assert km.state is State.CLOSED
+    assert not km.is_alive()

@@ -74,6 +74,8 @@ TRANSITIONS: dict[State, dict[Step, State]] = {
     State.STOPPING: {
         Step.START: State.STARTING,
         Step.STOPPED: State.DOWN,
+        # a stop that was cancelled half-way, asked for again (a shutdown after it, a close)
+        Step.STOP: State.STOPPING,
         Step.CLOSE: State.CLOSED,
     },
     State.DOWN: {Step.START: State.STARTING, Step.STOP: State.STOPPING, Step.CLOSE: State.CLOSED},
