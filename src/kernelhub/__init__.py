@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidSpecError": "kernelhub.errors",
     "Kernel": "kernelhub.kernel",
     "KernelDiedError": "kernelhub.errors",
+    "KernelExistsError": "kernelhub.errors",
     "KernelEvent": "kernelhub.manager.events",
     "KernelFinder": "kernelhub.manager.finder",
     "KernelManager": "kernelhub.manager",
@@ -73,6 +74,7 @@ __all__ = [
     "Kernel",
     "KernelDiedError",
     "KernelEvent",
+    "KernelExistsError",
     "KernelFinder",
     "KernelManager",
     "KernelTimeoutError",
@@ -142,6 +144,9 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from kernelhub.errors import (
         KernelDiedError as KernelDiedError,
+    )
+    from kernelhub.errors import (
+        KernelExistsError as KernelExistsError,
     )
     from kernelhub.errors import (
         KernelhubError as KernelhubError,

@@ -17,7 +17,8 @@ as they are, on one line, without a traceback::
     │       └── SignatureError .. a bad, missing or replayed HMAC signature
     ├── ConnectionFileError ..... a connection file could not be read or written
     ├── LaunchError ............. a kernel could not be started
-    │   └── LaunchParamsError ... launch parameters failed the kernel type's schema (a ValueError)
+    │   ├── LaunchParamsError ... launch parameters failed the kernel type's schema (a ValueError)
+    │   └── KernelExistsError ... a kernel with that id is already running (a ValueError)
     ├── KernelDiedError ......... the kernel process is gone (``reason`` says why)
     ├── KernelTimeoutError ...... a bounded wait ran out (also a builtin TimeoutError)
     ├── ClientClosedError ....... a closed client or manager was used
@@ -46,6 +47,7 @@ __all__ = [
     "InvalidNameError",
     "InvalidSpecError",
     "KernelDiedError",
+    "KernelExistsError",
     "KernelTimeoutError",
     "KernelhubError",
     "LaunchError",
@@ -213,6 +215,14 @@ class LaunchError(KernelhubError):
 
 class LaunchParamsError(LaunchError, ValueError):
     """Launch parameters do not satisfy the kernel type's JSON schema."""
+
+
+class KernelExistsError(LaunchError, ValueError):
+    """A kernel with the requested id is already running (in the registry or the server)."""
+
+    def __init__(self, kernel_id: str) -> None:
+        super().__init__(f"a kernel with id {kernel_id!r} is already running")
+        self.kernel_id = kernel_id
 
 
 class KernelDiedError(KernelhubError):

@@ -13,10 +13,10 @@ import pytest
 
 from kernelhub.manager import KernelManager
 from kernelhub.manager.events import KernelEvent
+from kernelhub.multikernel.culler import Culler
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.server.config import ServerConfig
-from kernelhub.server.kernels.culler import Culler
 from kernelhub.server.kernels.hub import KernelHub, ServedKernel
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -38,6 +38,7 @@ from kernelhub.errors import (
     LaunchParamsError,
     NoSuchKernelError,
 )
+from kernelhub.multikernel.culler import Culler
 from kernelhub.server.api.kernels import KernelsAPI
 from kernelhub.server.api.kernelspecs import KernelspecsAPI
 from kernelhub.server.api.misc import MiscAPI
@@ -59,7 +60,6 @@ from kernelhub.server.http.asgi import (
     send_response,
 )
 from kernelhub.server.http.page import HomePage
-from kernelhub.server.kernels.culler import Culler
 from kernelhub.server.kernels.hub import KernelHub
 from kernelhub.server.kernels.pool import Pools
 from kernelhub.server.kernels.rootdir import PathError

@@ -24,7 +24,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from kernelhub.errors import KernelhubError, LaunchParamsError, NoSuchKernelError
+from kernelhub.errors import (
+    KernelExistsError,
+    KernelhubError,
+    LaunchParamsError,
+    NoSuchKernelError,
+)
 from kernelhub.server.http.asgi import HTTPError
 from kernelhub.server.kernels.rootdir import PathError
 
@@ -73,6 +78,8 @@ def start_failure(exc: Exception, name: str | None, via: StartVia) -> Exception:
         )
     if isinstance(exc, (PathError, LaunchParamsError)):
         return HTTPError(400, str(exc))
+    if isinstance(exc, KernelExistsError) and via == "kernels":  # taken meanwhile
+        return already_running(exc.kernel_id)
     if via == "session-patch":
         return HTTPError(501, f"The '{label}' kernel could not be started: {exc}")
     return HTTPError(500, f"The '{label}' kernel could not be started: {exc}")

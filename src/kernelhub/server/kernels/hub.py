@@ -1,17 +1,18 @@
 """The server's registry of running kernels, and the hooks other parts plug into.
 
-:class:`KernelHub` starts kernels (``autorestart=True``, ``outlive=True``: they survive a crash
-of the server so that they can be re-attached), keeps one :class:`ServedKernel` per kernel (the
-live model the REST API shows), turns manager events into model changes, and tells every
+:class:`KernelHub` starts kernels (``autorestart=True``, ``outlive=True``: they survive a crash of
+the server so that they can be re-attached) into the library's registry of running kernels, a
+:class:`~kernelhub.multikernel.MultiKernelManager` (:attr:`KernelHub.registry`: the managers, one
+error for a taken id, the events of every kernel), keeps one :class:`ServedKernel` per kernel beside
+it (the live model the REST API shows), turns manager events into model changes, and tells every
 :class:`Attachment` (the WebSocket bridge, the state store, the culler, pools) what happens.
 Attachments are called in order, one event at a time (:mod:`kernelhub.server.kernels.attachments`);
-a failing attachment is logged and the others still hear about the event. The model and the
-start request live in :mod:`kernelhub.server.kernels.served`; both modules' names are
-re-exported here.
+a failing attachment is logged and the others still hear about the event. The model and the start
+request live in :mod:`kernelhub.server.kernels.served`; both modules' names are re-exported here.
 
 ``execution_state`` and ``last_activity`` beyond start, restart and death come from IOPub,
 which the hub does not read: whoever does (the WebSocket bridge, attached to every kernel from
-its start by :mod:`kernelhub.server.services`) sets ``execution_state`` and calls
+its start by :mod:`kernelhub.server.app`) sets ``execution_state`` and calls
 :meth:`ServedKernel.touch`. ``connections`` is kept by the bridge as well.
 
 A pool serves starts through :attr:`KernelHub.starter`: ``async def starter(request:
@@ -25,12 +26,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kernelhub.errors import KernelhubError, LaunchError, NoSuchKernelError, close_matches
+from kernelhub.errors import (
+    KernelExistsError,
+    KernelhubError,
+    LaunchError,
+    NoSuchKernelError,
+    close_matches,
+)
 from kernelhub.manager import KernelEvent, KernelManager, RestartPolicy
 from kernelhub.manager.params import validate_launch_params
+from kernelhub.multikernel import MultiKernelManager
 from kernelhub.providers.base import KernelType
 from kernelhub.providers.finder import KernelFinder
 from kernelhub.server.config import ServerConfig
@@ -85,8 +93,10 @@ class KernelHub:
         self.starter: Starter | None = None
         #: How hard each kernel's restarter tries (``None``: the manager's default policy).
         self.restart_policy: RestartPolicy | None = None
+        #: The managers of the running kernels (the hub's models are :meth:`kernels`).
+        self.registry = MultiKernelManager()
+        self.registry.on_event(self._on_event)
         self._kernels: dict[str, ServedKernel] = {}
-        self._unsubscribe: dict[str, Callable[[], None]] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -176,8 +186,8 @@ class KernelHub:
         if kernel_type.status == "invalid":
             problems = "; ".join(kernel_type.diagnostics) or "invalid"
             raise LaunchError(f"cannot launch {kernel_type.id}: {problems}")
-        if kernel_id is not None and kernel_id in self._kernels:
-            raise LaunchError(f"a kernel with id {kernel_id!r} is already running")
+        if kernel_id is not None and kernel_id in self.registry:
+            raise KernelExistsError(kernel_id)
         request = StartRequest(
             kernel_type,
             listing.name_of(kernel_type),
@@ -189,12 +199,9 @@ class KernelHub:
         )
         manager = await self.starter(request) if self.starter is not None else None
         if manager is None:
-            manager = self.make_manager(request)
-            try:
-                await manager.start()
-            except BaseException:
-                await manager.aclose()
-                raise
+            manager = await self.registry.launch(self.make_manager(request))
+        else:
+            self.registry.adopt(manager)
         kernel = ServedKernel(manager.kernel_id, request.name, kernel_type, manager, request.cwd)
         kernel.execution_state = "idle"
         await self.adopt(kernel)
@@ -205,16 +212,19 @@ class KernelHub:
         """Register a running kernel (a fresh one, or one re-attached after a restart of the
         server) and tell every attachment. The caller logs how the kernel came."""
         self._check_open()
+        fresh = kernel.id in self.registry and self.registry.get(kernel.id) is kernel.manager
+        if not fresh:  # a fresh kernel is registered already; anything else is adopted
+            self.registry.adopt(kernel.manager)
         self._kernels[kernel.id] = kernel
-        self._unsubscribe[kernel.id] = kernel.manager.on_event(
-            lambda event: self._on_event(kernel, event)
-        )
         await self._attachments.started(kernel)
 
-    def _on_event(self, kernel: ServedKernel, event: KernelEvent) -> None:
+    def _on_event(self, event: KernelEvent) -> None:
         state = _STATE_AFTER.get(event.kind)
-        if state is None:
-            return  # started/shutdown: start_kernel and shutdown_kernel deal with those
+        kernel = self._kernels.get(event.kernel_id)
+        if state is None or kernel is None:
+            # started/shutdown: start_kernel and shutdown_kernel deal with those; a kernel
+            # still starting has no model yet.
+            return
         kernel.execution_state = state
         kernel.reason = event.reason if state == "dead" else None
         kernel.touch()
@@ -225,9 +235,7 @@ class KernelHub:
 
     def _forget(self, kernel: ServedKernel) -> None:
         self._kernels.pop(kernel.id, None)
-        unsubscribe = self._unsubscribe.pop(kernel.id, None)
-        if unsubscribe is not None:
-            unsubscribe()
+        self.registry.forget(kernel.id)
 
     async def shutdown_kernel(self, kernel_id: str, *, now: bool = False) -> None:
         """Shut a kernel down and take it out of the registry.
@@ -311,4 +319,5 @@ class KernelHub:
                 log.info("kernel %s left running (pid %s)", kernel.id, kernel.manager.pid)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+        await self.registry.aclose()  # empty by now: closes its registration socket
         await self._attachments.aclose()

@@ -9,16 +9,22 @@
 
 Kernels that handshake (JEP 66) share one registration socket, as the JEP recommends for a
 multi-kernel client. Events of every kernel reach :meth:`on_event` listeners.
+
+It is the one registry of running kernels: the server's hub keeps its kernels' managers in one
+too, and builds on :meth:`launch` (start a manager it made and register it), :meth:`adopt`
+(register a running one: a pool's warm kernel, a kernel re-attached after a restart of the
+server) and :meth:`forget` (take one out without stopping it). A second kernel with the id of
+a registered one is a :class:`~kernelhub.errors.KernelExistsError`, however it comes.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import Any
 
-from kernelhub.errors import ClientClosedError, NoSuchKernelError, close_matches
+from kernelhub.aio import AsyncResource
+from kernelhub.errors import ClientClosedError, KernelExistsError, NoSuchKernelError, close_matches
 from kernelhub.manager import KernelManager
 from kernelhub.manager.events import KernelEvent, Listener
 from kernelhub.manager.handshake import Registrar
@@ -27,7 +33,7 @@ from kernelhub.providers.base import KernelType
 __all__ = ["MultiKernelManager"]
 
 
-class MultiKernelManager:
+class MultiKernelManager(AsyncResource):
     """Starts, finds and stops many kernels; ``aclose()`` shuts them all down.
 
     ``defaults`` are keyword arguments given to every :class:`KernelManager` (for example
@@ -37,6 +43,7 @@ class MultiKernelManager:
     def __init__(self, **defaults: Any) -> None:
         self.defaults = defaults
         self._kernels: dict[str, KernelManager] = {}
+        self._unsubscribe: dict[str, Callable[[], None]] = {}
         self._registrar = Registrar()
         self._listeners: list[Listener] = []
         self._closed = False
@@ -78,6 +85,13 @@ class MultiKernelManager:
         for listener in list(self._listeners):
             listener(event)
 
+    def make_manager(self, kernel_type: KernelType, **kwargs: Any) -> KernelManager:
+        """An unstarted manager with this registry's defaults (``kwargs`` override them) and
+        its shared registration socket, for :meth:`launch`."""
+        options = {**self.defaults, **kwargs}
+        options.setdefault("registrar", self._registrar)
+        return KernelManager(kernel_type, **options)
+
     async def start_kernel(
         self, kernel_type: KernelType, *, timeout: float = 60.0, **kwargs: Any
     ) -> str:
@@ -86,22 +100,51 @@ class MultiKernelManager:
         ``kwargs`` go to :class:`KernelManager` (``cwd``, ``env``, ``launch_params``,
         ``kernel_id``, ``autorestart``...). A kernel that fails to start is not kept.
         """
-        if self._closed:
-            raise ClientClosedError("the multi-kernel manager is closed")
-        options = {**self.defaults, **kwargs}
-        options.setdefault("registrar", self._registrar)
-        km = KernelManager(kernel_type, **options)
-        if km.kernel_id in self._kernels:
-            raise ValueError(f"a kernel with id {km.kernel_id!r} is already running")
-        self._kernels[km.kernel_id] = km
-        km.on_event(self._forward)
+        self._check_open()
+        km = await self.launch(self.make_manager(kernel_type, **kwargs), timeout=timeout)
+        return km.kernel_id
+
+    async def launch(self, km: KernelManager, *, timeout: float | None = None) -> KernelManager:
+        """Register the unstarted manager ``km`` and start it (within ``timeout`` s, or the
+        manager's own bound); a kernel that fails to start is closed and not kept.
+        KernelExistsError if its id is taken."""
+        self._add(km)
         try:
-            await km.start(timeout=timeout)
+            if timeout is None:
+                await km.start()
+            else:
+                await km.start(timeout=timeout)
         except BaseException:
-            self._kernels.pop(km.kernel_id, None)
+            self.forget(km.kernel_id)
             await km.aclose()
             raise
-        return km.kernel_id
+        return km
+
+    def adopt(self, km: KernelManager) -> KernelManager:
+        """Register ``km``, a manager already running (started elsewhere, or attached to a
+        kernel an earlier process left). KernelExistsError if its id is taken."""
+        self._add(km)
+        return km
+
+    def _add(self, km: KernelManager) -> None:
+        self._check_open()
+        if km.kernel_id in self._kernels:
+            raise KernelExistsError(km.kernel_id)
+        self._kernels[km.kernel_id] = km
+        self._unsubscribe[km.kernel_id] = km.on_event(self._forward)
+
+    def forget(self, kernel_id: str) -> KernelManager | None:
+        """Take ``kernel_id`` out of the registry without stopping it; its manager, or
+        ``None`` if it was not registered. Its events no longer reach the listeners."""
+        km = self._kernels.pop(kernel_id, None)
+        unsubscribe = self._unsubscribe.pop(kernel_id, None)
+        if unsubscribe is not None:
+            unsubscribe()
+        return km
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosedError("the multi-kernel manager is closed")
 
     async def shutdown_kernel(self, kernel_id: str, *, now: bool = False) -> None:
         """Shut one kernel down and forget it."""
@@ -109,7 +152,7 @@ class MultiKernelManager:
         try:
             await km.shutdown(now=now)
         finally:
-            self._kernels.pop(kernel_id, None)
+            self.forget(kernel_id)
             await km.aclose()
 
     async def restart_kernel(self, kernel_id: str, *, now: bool = False) -> dict[str, Any]:
@@ -137,14 +180,3 @@ class MultiKernelManager:
             await self.shutdown_all()
         finally:
             await self._registrar.aclose()
-
-    async def __aenter__(self) -> MultiKernelManager:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

@@ -1,12 +1,14 @@
 """Culling: shutting down kernels nobody has used for a while.
 
-One :class:`Culler` per hub owns one periodic task (every ``config.cull_interval`` seconds; no
-task per kernel). A kernel is idle when its ``last_activity`` (kept by the hub and, from IOPub,
-by the WebSocket bridge) is older than ``config.cull_idle_timeout``. A busy kernel is culled
-only with ``cull_busy``, one with WebSocket clients only with ``cull_connected``; a dead
-kernel (it died and was not restarted) is culled like an idle one, since nobody can use it.
-Each cull logs one line with the reason. It needs no per-kernel events (each pass reads the
-hub's models), so it is not an attachment and keeps no per-kernel state.
+One :class:`Culler` per registry owns one periodic task (every ``config.cull_interval`` seconds; no
+task per kernel). The registry is anything :class:`Cullable` (the server's hub is one): kernels that
+know their ``last_activity``, ``execution_state`` and ``connections``, and a ``shutdown_kernel``. A
+kernel is idle when its ``last_activity`` (kept, in the server, by the hub and, from IOPub, by the
+WebSocket bridge) is older than ``config.cull_idle_timeout``. A busy kernel is culled only with
+``cull_busy``, one with WebSocket clients only with ``cull_connected``; a dead kernel (it died and
+was not restarted) is culled like an idle one, since nobody can use it. Each cull logs one line with
+the reason. It needs no per-kernel events (each pass reads the registry's kernels), so it keeps no
+per-kernel state.
 """
 
 from __future__ import annotations
@@ -14,33 +16,77 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Protocol
 
+from kernelhub.aio import AsyncResource
 from kernelhub.errors import KernelhubError
-from kernelhub.server.kernels.hub import KernelHub
-from kernelhub.server.kernels.served import ServedKernel, utcnow
 
-__all__ = ["Culler"]
+__all__ = ["CullSettings", "Cullable", "CullableKernel", "Culler"]
 
 log = logging.getLogger("kernelhub.server")
 
 _BUSY = {"busy", "starting", "restarting"}
 
 
-class Culler:
-    """Shuts down idle kernels of ``hub`` (see the module docstring).
+class CullSettings(Protocol):
+    """When to cull (the server's ``ServerConfig`` is one)."""
+
+    @property
+    def cull_idle_timeout(self) -> float: ...  # seconds idle before a cull; 0: never
+    @property
+    def cull_interval(self) -> float: ...  # seconds between passes
+    @property
+    def cull_busy(self) -> bool: ...
+    @property
+    def cull_connected(self) -> bool: ...
+
+
+class CullableKernel(Protocol):
+    """What the culler reads of one kernel."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def execution_state(self) -> str: ...
+    @property
+    def last_activity(self) -> datetime: ...
+    @property
+    def connections(self) -> int: ...
+
+
+class Cullable(Protocol):
+    """A registry the culler can read and shut kernels down in."""
+
+    @property
+    def config(self) -> CullSettings: ...
+
+    def kernels(self) -> Sequence[CullableKernel]: ...
+
+    async def shutdown_kernel(self, kernel_id: str) -> None: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Culler(AsyncResource):
+    """Shuts down idle kernels of ``hub``, a :class:`Cullable` registry (see the module
+    docstring).
 
     ``now`` is the clock (tests pass their own); :meth:`start` starts the periodic task,
     :meth:`cull_once` runs one pass, :meth:`aclose` stops the task.
     """
 
-    def __init__(self, hub: KernelHub, *, now: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, hub: Cullable, *, now: Callable[[], datetime] = _utcnow) -> None:
         self.hub = hub
         self.now = now
         self._task: asyncio.Task[None] | None = None
 
-    def reason_to_cull(self, kernel: ServedKernel) -> str | None:
+    def reason_to_cull(self, kernel: CullableKernel) -> str | None:
         """Why ``kernel`` should be culled now, or ``None`` if it should not."""
         config = self.hub.config
         idle = (self.now() - kernel.last_activity).total_seconds()

@@ -1,0 +1,9 @@
+"""Many kernels: the one registry of running kernels (:class:`MultiKernelManager`, which the
+server's hub is built on) and the culler that shuts down the ones nobody uses."""
+
+from __future__ import annotations
+
+from kernelhub.multikernel.culler import Culler
+from kernelhub.multikernel.registry import MultiKernelManager
+
+__all__ = ["Culler", "MultiKernelManager"]
