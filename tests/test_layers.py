@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("providers",),
     ("launchers",),
     ("client",),
-    ("manager", "restarter", "deaths", "ports"),
+    ("manager",),
     ("multikernel",),
     ("kernel",),
     ("doctor",),
