@@ -115,7 +115,7 @@ class AsyncKernelClient(RequestMethods, AsyncResource):
         channels = self._channels
         while True:
             await asyncio.sleep(_LIVENESS_INTERVAL)
-            if channels.waiters and not self._is_alive():
+            if channels.waiting and not self._is_alive():
                 channels.notify_died(KernelDiedError("the kernel process is no longer running"))
 
     # -- generic requests ------------------------------------------------------------------
@@ -159,13 +159,13 @@ class AsyncKernelClient(RequestMethods, AsyncResource):
                 proof.set()
 
         probes: list[str] = []
-        ch.on_iopub.append(welcome)
+        ch.subscribe(welcome)
         interval = 0.01
         try:
             while True:
                 msg = self.session.message("kernel_info_request", {})
                 probes.append(msg.msg_id)
-                ch.iopub_routes[msg.msg_id] = prove
+                ch.route(msg.msg_id, iopub=prove)
                 ch.listen_iopub()
                 remaining = deadline - loop.time()
                 reply = await ch.request("shell", msg, max(remaining, 0.0), "wait_for_ready")
@@ -185,9 +185,9 @@ class AsyncKernelClient(RequestMethods, AsyncResource):
                 self._ready = True
                 return reply.content
         finally:
-            ch.on_iopub.remove(welcome)
+            ch.unsubscribe(welcome)
             for msg_id in probes:
-                ch.iopub_routes.pop(msg_id, None)
+                ch.unroute(msg_id)
 
     async def _ensure_ready(self, timeout: float | None) -> None:
         if not self._ready:

@@ -80,25 +80,27 @@ class _Pending(Failable):
 class Channels:
     """The sockets of one client and the tables that route what arrives on them.
 
-    ``replies`` maps a request's ``msg_id`` to the handler of its reply (shell and control,
-    popped on arrival); ``iopub_routes`` and ``stdin_routes`` map it to a handler called for
-    every IOPub or stdin message whose parent it is. Every IOPub message also goes to the
-    ``on_iopub`` hooks (subscribers). ``waiters`` are woken with an error when the kernel dies
-    or the client closes; ``owners`` are those to fail when a message whose parent is their
-    request cannot be read. Must be opened and used in the thread of one running event loop.
+    The tables are private; callers route through methods. :meth:`route` sends what answers a
+    request's ``msg_id`` to its handlers: the reply (shell and control, once), and every IOPub
+    or stdin message whose parent it is; its ``owner`` is failed when such a message cannot be
+    read, and ``lazy`` says an execution can wait for its IOPub (see :meth:`drain_iopub`);
+    :meth:`unroute` takes it all out again. Every IOPub message also goes to the handlers of
+    :meth:`subscribe` (subscribers). :meth:`watch` registers a waiter woken with an error when
+    the kernel dies or the client closes. Must be opened and used in the thread of one running
+    event loop.
     """
 
     def __init__(self, info: ConnectionInfo, session: Session) -> None:
         self.info = info
         self.session = session
-        self.replies: dict[str, Handler] = {}
-        self.iopub_routes: dict[str, Handler] = {}
-        self.stdin_routes: dict[str, Handler] = {}
-        self.on_iopub: list[Handler] = []
-        self.waiters: set[Failable] = set()
-        self.owners: dict[str, Failable] = {}
-        #: How many iopub_routes belong to executions that can wait (see drain_iopub).
-        self.lazy_iopub = 0
+        self._replies: dict[str, Handler] = {}
+        self._iopub_routes: dict[str, Handler] = {}
+        self._stdin_routes: dict[str, Handler] = {}
+        self._subscribers: list[Handler] = []
+        self._waiters: set[Failable] = set()
+        self._owners: dict[str, Failable] = {}
+        #: How many IOPub routes belong to executions that can wait (see drain_iopub).
+        self._lazy_iopub = 0
         self.closed = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self._ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
@@ -106,6 +108,65 @@ class Channels:
         self._drains: dict[str, Callable[[], None]] = {}
         self._selector: asyncio.AbstractEventLoop | None = None
         self._hb: Heartbeat | None = None
+
+    # -- routing ------------------------------------------------------------------------------
+
+    def route(
+        self,
+        msg_id: str,
+        *,
+        reply: Handler | None = None,
+        iopub: Handler | None = None,
+        stdin: Handler | None = None,
+        owner: Failable | None = None,
+        lazy: bool = False,
+    ) -> None:
+        """Send what answers request ``msg_id`` to these handlers (see the class docstring)."""
+        if reply is not None:
+            self._replies[msg_id] = reply
+        if iopub is not None:
+            self._iopub_routes[msg_id] = iopub
+        if stdin is not None:
+            self._stdin_routes[msg_id] = stdin
+        if owner is not None:
+            self._owners[msg_id] = owner
+        if lazy:
+            self._lazy_iopub += 1
+
+    def unroute(self, msg_id: str, *, lazy: bool = False) -> None:
+        """Forget every route of ``msg_id`` (``lazy``: it was routed so and still counts)."""
+        self._replies.pop(msg_id, None)
+        self._iopub_routes.pop(msg_id, None)
+        self._stdin_routes.pop(msg_id, None)
+        self._owners.pop(msg_id, None)
+        if lazy:
+            self._lazy_iopub -= 1
+
+    def hurry(self) -> None:
+        """One lazy execution no longer waits: its IOPub is drained as it comes again."""
+        self._lazy_iopub -= 1
+
+    def subscribe(self, handler: Handler) -> None:
+        """Call ``handler`` for every IOPub message, after its route."""
+        self._subscribers.append(handler)
+
+    def unsubscribe(self, handler: Handler) -> None:
+        """Stop calling ``handler`` (a no-op if it was not subscribed)."""
+        if handler in self._subscribers:
+            self._subscribers.remove(handler)
+
+    def watch(self, waiter: Failable) -> None:
+        """Wake ``waiter`` with an error when the kernel dies or the client closes."""
+        self._waiters.add(waiter)
+
+    def unwatch(self, waiter: Failable) -> None:
+        """Stop watching ``waiter`` (a no-op if it was not watched)."""
+        self._waiters.discard(waiter)
+
+    @property
+    def waiting(self) -> bool:
+        """Whether anyone waits on the kernel."""
+        return bool(self._waiters)
 
     def _socket(self, channel: Channel, kind: int, identity: bytes | None) -> zmq.Socket[bytes]:
         sock = self._ctx.socket(kind)
@@ -188,14 +249,14 @@ class Channels:
     def _tell_owner(self, channel: str, frames: list[bytes], exc: ProtocolError) -> None:
         # A dropped reply would leave its request waiting for ever (or until its timeout, with
         # a misleading message): fail it with the reason instead.
-        owner = self.owners.get(self.session.peek_parent(frames) or "")
+        owner = self._owners.get(self.session.peek_parent(frames) or "")
         if owner is not None and (channel in ("shell", "control") or owner.wants_outputs):
             owner.fail(type(exc)(f"unreadable {channel} message from the kernel: {exc}"))
 
     def _iopub_can_wait(self) -> bool:
         # Nobody needs IOPub messages as they come: only executions that collect their
         # outputs and have no reply yet (a reply is what they wait for first).
-        return 0 < self.lazy_iopub == len(self.iopub_routes) and not self.on_iopub
+        return 0 < self._lazy_iopub == len(self._iopub_routes) and not self._subscribers
 
     def drain_iopub(self) -> None:
         """Handle every queued IOPub message now.
@@ -271,9 +332,9 @@ class Channels:
         assert loop is not None
         pending = _Pending(loop)
         msg_id = msg.msg_id
-        self.replies[msg_id] = pending
-        self.waiters.add(pending)
-        self.owners[msg_id] = pending
+        self._replies[msg_id] = pending
+        self._waiters.add(pending)
+        self._owners[msg_id] = pending
         handle = None
         if timeout is not None:
             handle = loop.call_later(timeout, pending.expire, what or msg.msg_type, timeout)
@@ -283,28 +344,28 @@ class Channels:
         finally:
             if handle is not None:
                 handle.cancel()
-            self.replies.pop(msg_id, None)
-            self.waiters.discard(pending)
-            self.owners.pop(msg_id, None)
+            self._replies.pop(msg_id, None)
+            self._waiters.discard(pending)
+            self._owners.pop(msg_id, None)
 
     # -- routing ---------------------------------------------------------------------------
 
     def _on_reply(self, msg: Message) -> None:
-        handler = self.replies.pop(msg.parent_msg_id or "", None)
+        handler = self._replies.pop(msg.parent_msg_id or "", None)
         if handler is None:
             log.debug("reply %s to no pending request", msg.msg_type)
         else:
             handler(msg)
 
     def _on_iopub(self, msg: Message) -> None:
-        route = self.iopub_routes.get(msg.parent_msg_id or "")
+        route = self._iopub_routes.get(msg.parent_msg_id or "")
         if route is not None:
             route(msg)
-        for hook in self.on_iopub:
+        for hook in self._subscribers:
             hook(msg)
 
     def _on_stdin(self, msg: Message) -> None:
-        route = self.stdin_routes.get(msg.parent_msg_id or "")
+        route = self._stdin_routes.get(msg.parent_msg_id or "")
         if route is not None:
             route(msg)
         else:
@@ -317,7 +378,7 @@ class Channels:
         self._fail_all(exc)
 
     def _fail_all(self, exc: BaseException) -> None:
-        for waiter in list(self.waiters):
+        for waiter in list(self._waiters):
             waiter.fail(exc)
 
     async def heartbeat(self, timeout: float) -> bool:

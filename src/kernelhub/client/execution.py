@@ -76,7 +76,7 @@ class Execution(Failable, AsyncResource):
         self._timer: asyncio.TimerHandle | None = None
         self._reply: Message | None = None
         self._idle = False
-        self._lazy = False  # counted in channels.lazy_iopub
+        self._lazy = False  # counted by channels.route(lazy=True)
         self._done = False
         self._started = False
         self._closed = False
@@ -117,7 +117,7 @@ class Execution(Failable, AsyncResource):
         if self._lazy:
             # Now the outputs are wanted: read what IOPub has queued (idle may be there).
             self._lazy = False
-            self._channels.lazy_iopub -= 1
+            self._channels.hurry()
             self._channels.drain_iopub()
         # Aborted requests may get no busy/idle pair from some kernels.
         if self._idle or msg.content.get("status") in ("aborted", "abort"):
@@ -152,16 +152,18 @@ class Execution(Failable, AsyncResource):
             await self._before_send()
         msg = channels.session.message("execute_request", self._content)
         self.msg_id = msg_id = msg.msg_id
-        channels.replies[msg_id] = self._on_reply
-        channels.iopub_routes[msg_id] = self._on_iopub
-        channels.stdin_routes[msg_id] = self._on_stdin
-        channels.waiters.add(self)
-        channels.owners[msg_id] = self
+        self._lazy = not self._per_output
+        channels.route(
+            msg_id,
+            reply=self._on_reply,
+            iopub=self._on_iopub,
+            stdin=self._on_stdin,
+            owner=self,
+            lazy=self._lazy,
+        )
+        channels.watch(self)
         if self._per_output:
             channels.listen_iopub()
-        else:
-            self._lazy = True
-            channels.lazy_iopub += 1
         if self._timeout is not None:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self._timeout, self._expire)
@@ -174,14 +176,9 @@ class Execution(Failable, AsyncResource):
         if self._timer is not None:
             self._timer.cancel()
         channels = self._channels
-        channels.replies.pop(self.msg_id, None)
-        channels.iopub_routes.pop(self.msg_id, None)
-        channels.stdin_routes.pop(self.msg_id, None)
-        channels.waiters.discard(self)
-        channels.owners.pop(self.msg_id, None)
-        if self._lazy:
-            self._lazy = False
-            channels.lazy_iopub -= 1
+        channels.unroute(self.msg_id, lazy=self._lazy)
+        channels.unwatch(self)
+        self._lazy = False
 
     async def aclose(self) -> None:
         """Stop listening for this execution (the kernel is not interrupted)."""

@@ -30,7 +30,7 @@ class IOPubSubscription(Failable, AsyncResource):
         self._wake: asyncio.Future[None] | None = None
         self._closed = False
         self.dropped = 0
-        channels.on_iopub.append(self._push)
+        channels.subscribe(self._push)
         channels.listen_iopub()
 
     def _push(self, msg: Message) -> None:
@@ -53,12 +53,12 @@ class IOPubSubscription(Failable, AsyncResource):
                 raise StopAsyncIteration
             self._wake = asyncio.get_running_loop().create_future()
             # The client's close must end the iteration too: it wakes us through this hook.
-            self._channels.waiters.add(self)
+            self._channels.watch(self)
             try:
                 await self._wake
             finally:
                 self._wake = None
-                self._channels.waiters.discard(self)
+                self._channels.unwatch(self)
         return self._queue.popleft()
 
     def fail(self, exc: BaseException) -> None:
@@ -70,6 +70,5 @@ class IOPubSubscription(Failable, AsyncResource):
     async def aclose(self) -> None:
         """Stop receiving messages."""
         self._closed = True
-        if self._push in self._channels.on_iopub:
-            self._channels.on_iopub.remove(self._push)
+        self._channels.unsubscribe(self._push)
         self.fail(StopAsyncIteration())
