@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from kernelhub.aio import AsyncResource, Deadline
+from kernelhub.aio import AsyncResource, BlockingResource, Deadline
 
 
 class _Thing(AsyncResource):
@@ -62,3 +62,22 @@ def test_no_deadline_never_expires() -> None:
     assert deadline.within(3.0) == 3.0
     assert not deadline.expired
     assert repr(deadline) == "Deadline(never)"
+
+
+class _Blocking(BlockingResource):
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_with_closes_a_blocking_resource_even_when_the_body_raises() -> None:
+    thing = _Blocking()
+    with thing as entered:
+        assert entered is thing
+        assert thing.closed == 0
+    assert thing.closed == 1
+    with pytest.raises(ZeroDivisionError), thing:
+        1 / 0  # noqa: B018
+    assert thing.closed == 2

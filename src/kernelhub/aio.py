@@ -3,7 +3,8 @@
 :class:`AsyncResource` is the one way a kernelhub object that holds something open (sockets, a
 process, a task) is closed: ``await obj.aclose()``, or ``async with obj:``. Subclasses write
 ``aclose()`` only; a subclass whose ``async with`` must also *open* something overrides
-``__aenter__`` and calls ``super().__aenter__()`` last.
+``__aenter__`` and calls ``super().__aenter__()`` last. :class:`BlockingResource` is the same
+for the blocking facades: ``close()``, or ``with obj:``.
 
 :class:`Deadline` is one bound shared by several waits in a row (start a process, wait for its
 ports, wait for its first reply): each wait asks ``remaining()`` instead of redoing the
@@ -17,9 +18,10 @@ import time
 from types import TracebackType
 from typing import TypeVar
 
-__all__ = ["AsyncResource", "Deadline"]
+__all__ = ["AsyncResource", "BlockingResource", "Deadline"]
 
 _R = TypeVar("_R", bound="AsyncResource")
+_B = TypeVar("_B", bound="BlockingResource")
 
 
 class AsyncResource(abc.ABC):
@@ -41,6 +43,28 @@ class AsyncResource(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class BlockingResource(abc.ABC):
+    """The blocking counterpart of :class:`AsyncResource`: ``close()``, also run on leaving
+    ``with``."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release what this object holds. Safe to call more than once."""
+
+    def __enter__(self: _B) -> _B:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 class Deadline:

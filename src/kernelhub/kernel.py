@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from kernelhub.aio import AsyncResource
+from kernelhub.aio import AsyncResource, BlockingResource
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.client.blocking import BlockingExecution, BlockingKernelClient
 from kernelhub.client.execution import Execution
@@ -144,7 +143,7 @@ def start_kernel(kernel_type: str | KernelType, **kwargs: Any) -> Kernel:
     return Kernel(kernel_type, **kwargs)
 
 
-class BlockingKernel:
+class BlockingKernel(BlockingResource):
     """A :class:`Kernel` driven from blocking code (on a background event loop).
 
     Started on construction; ``with`` or :meth:`close` shuts it down and stops the thread.
@@ -207,14 +206,6 @@ class BlockingKernel:
             self._portal.call(self._kernel.aclose)
         finally:
             self._portal.stop()
-
-    def __enter__(self) -> BlockingKernel:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def start_kernel_blocking(kernel_type: str | KernelType, **kwargs: Any) -> BlockingKernel:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from kernelhub.aio import BlockingResource
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.client.blocking_streams import BlockingExecution, BlockingIOPub
 from kernelhub.client.messages import (
@@ -28,13 +28,10 @@ from kernelhub.client.subscription import IOPubSubscription
 from kernelhub.connection import ConnectionInfo
 from kernelhub.protocol import Message, Session
 
-if TYPE_CHECKING:
-    from typing_extensions import Self
-
 __all__ = ["BlockingExecution", "BlockingIOPub", "BlockingKernelClient"]
 
 
-class BlockingKernelClient:
+class BlockingKernelClient(BlockingResource):
     """The methods of :class:`AsyncKernelClient`, blocking; connected on construction.
 
     Use ``with BlockingKernelClient(info) as client:`` or call :meth:`close`, which closes the
@@ -87,14 +84,6 @@ class BlockingKernelClient:
         finally:
             if self._owns_portal:
                 self._portal.stop()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def wait_for_ready(self, timeout: float = 60) -> dict[str, Any]:
         """See :meth:`AsyncKernelClient.wait_for_ready`."""

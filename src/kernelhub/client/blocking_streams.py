@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import queue
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import Any
 
+from kernelhub.aio import BlockingResource
 from kernelhub.client.async_client import AsyncKernelClient
 from kernelhub.client.portal import BlockingPortal
 from kernelhub.client.results import ExecuteResult, InputRequest, Output
@@ -21,7 +21,7 @@ _DONE = object()  # the outcome is in ``_outcome``
 _INTERRUPT = object()  # put by interrupt_wait()
 
 
-class BlockingExecution:
+class BlockingExecution(BlockingResource):
     """A running execution seen from blocking code: iterate for outputs, then ``result``.
 
     The execution runs as a task on the portal's loop; its outputs and input requests are
@@ -131,21 +131,13 @@ class BlockingExecution:
             self._finished = True
             self._task.cancel()
 
-    def __enter__(self) -> BlockingExecution:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
 
 def _resolve(fut: asyncio.Future[str], value: str) -> None:
     if not fut.done():
         fut.set_result(value)
 
 
-class BlockingIOPub:
+class BlockingIOPub(BlockingResource):
     """Every IOPub message, for blocking code: iterate, or :meth:`get` with a timeout."""
 
     def __init__(self, portal: BlockingPortal, sub: IOPubSubscription) -> None:
@@ -192,11 +184,3 @@ class BlockingIOPub:
     def close(self) -> None:
         """Stop receiving messages."""
         self._portal.call(self._sub.aclose)
-
-    def __enter__(self) -> BlockingIOPub:
-        return self
-
-    def __exit__(
-        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
