@@ -31,6 +31,7 @@ import logging
 
 import zmq
 
+from kernelhub.aio import AsyncResource
 from kernelhub.connection import ConnectionInfo
 from kernelhub.errors import RemoteProtocolError, WrongStateError
 from kernelhub.manager.events import KernelEvent
@@ -55,7 +56,7 @@ _NOT_ACTIVITY = frozenset({"debug_event", "iopub_welcome"})
 log = logging.getLogger("kernelhub.server")
 
 
-class KernelBridge:
+class KernelBridge(AsyncResource):
     """One kernel's ZeroMQ side for every WebSocket client (see the module docstring)."""
 
     def __init__(self, kernel: ServedKernelLike, buffer_bytes: int) -> None:

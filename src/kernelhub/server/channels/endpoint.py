@@ -26,6 +26,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs
 
+from kernelhub.aio import AsyncResource
 from kernelhub.errors import NoSuchKernelError, RemoteProtocolError
 from kernelhub.manager.events import KernelEvent
 from kernelhub.server.channels.bridge import KernelBridge, ServedKernelLike
@@ -45,7 +46,7 @@ log = logging.getLogger("kernelhub.server")
 _READY_WAIT = 5.0
 
 
-class ChannelsAttachment:
+class ChannelsAttachment(AsyncResource):
     """The hub attachment that keeps one :class:`KernelBridge` per running kernel.
 
     A bridge opens when its kernel starts (so IOPub tracks ``execution_state`` even with no

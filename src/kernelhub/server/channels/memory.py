@@ -19,6 +19,8 @@ import ctypes
 import sys
 from collections.abc import Callable
 
+from kernelhub.aio import AsyncResource
+
 __all__ = ["Trimmer", "release"]
 
 
@@ -48,7 +50,7 @@ def release() -> bool:
     return True
 
 
-class Trimmer:
+class Trimmer(AsyncResource):
     """Calls :func:`release` when ``volume()`` (bytes passed so far, never decreasing) has
     grown by ``after`` bytes since the last time and then stays (nearly) still for ``every``
     seconds, or has grown by ``8 * after`` (a long flood). It looks every ``every`` seconds;

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
+from kernelhub.aio import AsyncResource
 from kernelhub.manager.events import KernelEvent
 from kernelhub.server.kernels.served import ServedKernel
 
@@ -38,7 +39,7 @@ class Attachment(Protocol):
         was updated."""
 
 
-class Attachments:
+class Attachments(AsyncResource):
     """The hub's attachments, in order, and the task that delivers manager events to them."""
 
     def __init__(self, attachments: Sequence[Attachment] = ()) -> None:

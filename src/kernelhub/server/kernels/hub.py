@@ -29,6 +29,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kernelhub.aio import AsyncResource
 from kernelhub.errors import (
     KernelExistsError,
     KernelhubError,
@@ -71,7 +72,7 @@ _STATE_AFTER: dict[str, str] = {
 }
 
 
-class KernelHub:
+class KernelHub(AsyncResource):
     """The registry of running kernels (see the module docstring)."""
 
     def __init__(

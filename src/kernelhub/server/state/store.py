@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from kernelhub import paths
+from kernelhub.aio import AsyncResource
 from kernelhub.launchers.adopted import identify
 from kernelhub.manager import KernelManager
 from kernelhub.manager.events import KernelEvent
@@ -49,7 +50,7 @@ FLUSH_INTERVAL = 10.0
 _FILE = "kernelhub-state.db"
 
 
-class StateStore:
+class StateStore(AsyncResource):
     """The state database (see the module docstring). Use :meth:`open`, then :meth:`aclose`."""
 
     def __init__(self, db: sqlite3.Connection, path: str) -> None:
