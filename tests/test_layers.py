@@ -17,7 +17,7 @@ MAX_LINES = 400
 # Bottom to top; a module may import from its own layer and from the layers below it. The key
 # is the first name under ``kernelhub`` (a package or a module).
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "aio", "environ", "paths", "_version"),
+    ("errors", "aio", "environ", "paths", "_version", "_lazy"),
     ("protocol",),
     ("connection",),
     ("envs",),

@@ -6,9 +6,9 @@ The public names are listed in ``__all__`` and imported lazily, so that ``import
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from kernelhub._lazy import load
 from kernelhub._version import __version__
 
 # name -> module that defines it; resolved on first attribute access (PEP 562).
@@ -238,12 +238,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kernelhub' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return load(__name__, _EXPORTS, name, globals())
 
 
 def __dir__() -> list[str]:

@@ -7,9 +7,9 @@ use, so that importing this package stays cheap.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from kernelhub._lazy import load
 from kernelhub.providers.base import KernelType, Provider
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,12 +35,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kernelhub.providers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return load(__name__, _LAZY, name, globals())
 
 
 def __dir__() -> list[str]:

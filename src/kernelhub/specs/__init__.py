@@ -8,8 +8,9 @@ listing never pays for the install machinery.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from kernelhub._lazy import load
 
 if TYPE_CHECKING:  # pragma: no cover
     from kernelhub.specs.install import install_spec, remove_specs, stale_spec_names
@@ -38,30 +39,25 @@ __all__ = [
 ]
 
 _LAZY = {
-    "ALIASES": "native",
-    "MAX_SPEC_BYTES": "reader",
-    "NATIVE_NAME": "native",
-    "KernelSpec": "model",
-    "SpecEntry": "registry",
-    "SpecRegistry": "registry",
-    "check_name": "model",
-    "install_spec": "install",
-    "is_python_alias": "resolve",
-    "is_valid_name": "model",
-    "native_spec": "native",
-    "parse_spec": "model",
-    "remove_specs": "install",
-    "stale_spec_names": "install",
+    "ALIASES": "kernelhub.specs.native",
+    "MAX_SPEC_BYTES": "kernelhub.specs.reader",
+    "NATIVE_NAME": "kernelhub.specs.native",
+    "KernelSpec": "kernelhub.specs.model",
+    "SpecEntry": "kernelhub.specs.registry",
+    "SpecRegistry": "kernelhub.specs.registry",
+    "check_name": "kernelhub.specs.model",
+    "install_spec": "kernelhub.specs.install",
+    "is_python_alias": "kernelhub.specs.resolve",
+    "is_valid_name": "kernelhub.specs.model",
+    "native_spec": "kernelhub.specs.native",
+    "parse_spec": "kernelhub.specs.model",
+    "remove_specs": "kernelhub.specs.install",
+    "stale_spec_names": "kernelhub.specs.install",
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kernelhub.specs' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"kernelhub.specs.{module}"), name)
-    globals()[name] = value
-    return value
+    return load(__name__, _LAZY, name, globals())
 
 
 def __dir__() -> list[str]:
