@@ -173,11 +173,22 @@ def jupyter_server(tmp_path: Path) -> Iterator[Client]:
 
 
 def test_kernelspec_models_match_jupyter_server(client: Client, jupyter_server: Client) -> None:
+    # What ipykernel 7.3 (Python 3.10) writes: metadata that breaks its documented shape is
+    # served as written, as Jupyter Server serves it (kernelhub only warns about it).
+    odd = Path(os.environ["JUPYTER_DATA_DIR"], "kernels", "ipykernel73")
+    odd.mkdir(parents=True)
+    (odd / "kernel.json").write_text(
+        '{"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],'
+        ' "display_name": "Python 3 (7.3)", "language": "python", "env": {"SEVEN": "3"},'
+        ' "metadata": {"debugger": true, "supported_encryption": "curve"}}'
+    )
     ours = client.get("/api/kernelspecs").json()
     theirs = jupyter_server.get("/api/kernelspecs").json()
     assert set(theirs) == set(ours) == {"default", "kernelspecs"}
     assert ours["default"] == theirs["default"]
     assert theirs["kernelspecs"], "jupyter_server found no kernelspec"
+    odd_meta = theirs["kernelspecs"]["ipykernel73"]["spec"]["metadata"]
+    assert odd_meta["supported_encryption"] == "curve"
     for name, model in theirs["kernelspecs"].items():
         assert ours["kernelspecs"][name] == model, name
         one = jupyter_server.get(f"/api/kernelspecs/{name}").json()

@@ -182,7 +182,7 @@ CASES = [
     Case(
         "encryption a string",
         spec(metadata={"supported_encryption": "curve"}),
-        "got string; read as ['curve']",
+        "got string; kept as written",
         *OK,
     ),
     Case("protocol version null", spec(kernel_protocol_version=None), "got null", *OK),

@@ -47,7 +47,8 @@ CORPUS: dict[str, Odd] = {
             "kernel_protocol_version": "5.5",
         },
         ("field 'metadata.supported_encryption': expected a list of strings, got string",),
-        {"metadata": {"debugger": True, "supported_encryption": ["curve"]}},
+        # Kept as written: metadata is for its readers (Jupyter Server serves it verbatim).
+        {"metadata": {"debugger": True, "supported_encryption": "curve"}},
     ),
     "ipykernel-7.4": Odd(
         {
@@ -252,14 +253,14 @@ def good(**fields: Any) -> dict[str, Any]:
         (
             good(metadata={"supported_encryption": ["curve", 1], "debugger": True}),
             "metadata",
-            {"supported_encryption": ["curve"], "debugger": True},
-            "read as ['curve']",
+            {"supported_encryption": ["curve", 1], "debugger": True},
+            "got list; kept as written",
         ),
         (
             good(metadata={"supported_encryption": {"curve": True}}),
             "metadata",
-            {},
-            "got object; ignored",
+            {"supported_encryption": {"curve": True}},
+            "got object; kept as written",
         ),
         (good(kernel_protocol_version=None), "kernel_protocol_version", None, "got null; ignored"),
         (good(kernel_protocol_version=5), "kernel_protocol_version", "5", "read as '5'"),

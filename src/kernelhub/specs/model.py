@@ -10,10 +10,11 @@ launching needs can make a spec invalid: ``argv`` must be a non-empty list of st
 NUL characters (jupyter_client accepts ``[]`` and ``[1]``, which could never start). Every
 other field that breaks the format (``display_name``, ``language``, ``env``, ``interrupt_mode``,
 ``metadata.*``, ``kernel_protocol_version``, ``codemirror_mode``, ``help_links``) is a warning,
-and the value is read as a person would read it; jupyter_client drops such a spec altogether,
-and ipykernel 7.3 writes ``"supported_encryption": "curve"``, which would hide the default
-``python3`` kernel. Whatever jupyter_client accepts is read as it reads it. Installing
-(``strict=True``, the default) refuses every one of these problems.
+and the value is read as a person would read it (``metadata``, free-form and read by others, is
+kept as written); jupyter_client drops such a spec altogether, and ipykernel 7.3 writes
+``"supported_encryption": "curve"``, which would hide the default ``python3`` kernel. Whatever
+jupyter_client accepts is read as it reads it. Installing (``strict=True``, the default) refuses
+every one of these problems.
 """
 
 from __future__ import annotations
@@ -234,19 +235,10 @@ def _metadata(r: _Reading, value: object) -> Mapping[str, Any]:
     key = "metadata.supported_encryption"
     enc = meta.get(key.partition(".")[2])
     if enc is not None and not (isinstance(enc, list) and all(isinstance(e, str) for e in enc)):
-        # ipykernel 7.3 writes "curve": one scheme, as a string.
-        if isinstance(enc, str):
-            reading: list[str] | None = [enc]
-        elif isinstance(enc, list):
-            reading = [e for e in enc if isinstance(e, str)]
-        else:
-            reading = None
-        how = f"read as {reading!r}" if reading is not None else "ignored"
-        r.problem(key, f"expected a list of strings, got {_kind(enc)}", how)
-        if reading is None:
-            del meta["supported_encryption"]
-        else:
-            meta["supported_encryption"] = reading
+        # ipykernel 7.3 writes "curve": one scheme, as a string. Metadata belongs to whoever
+        # reads it (frontends, provisioners; kernelhub uses none of it), so it is kept as
+        # written, as jupyter_client and Jupyter Server's REST model keep it: only warned about.
+        r.problem(key, f"expected a list of strings, got {_kind(enc)}", "kept as written")
     return MappingProxyType(meta)
 
 
@@ -310,8 +302,8 @@ def parse_spec(
     kernelhub writes): :class:`InvalidSpecError` for the first field that breaks the format.
     Lenient (``strict=False``, for reading what others wrote): only what launching needs (a
     JSON object with a usable ``argv``) raises; every other problem is a warning in
-    :attr:`KernelSpec.warnings` and the value is read as a person would read it (``"curve"``
-    for ``supported_encryption`` is ``["curve"]``, a display name of ``3`` is ``"3"``).
+    :attr:`KernelSpec.warnings` and the value is read as a person would read it (a display name
+    of ``3`` is ``"3"``; ``metadata`` is kept as written, e.g. ipykernel 7.3's ``"curve"``).
     """
     if not isinstance(data, dict):
         raise InvalidSpecError(path, None, f"expected a JSON object, got {_kind(data)}")
