@@ -20,6 +20,7 @@ from kernelhub.server.channels import connection as wsconnection
 from kernelhub.server.channels.connection import Connection
 from kernelhub.server.channels.endpoint import ChannelsAttachment
 from kernelhub.server.kernels.hub import ServedKernel
+from tests.compat import timeout
 from tests.server.ws_fixtures import (
     WAIT,
     LiveServer,
@@ -162,7 +163,7 @@ async def test_a_kernel_nobody_watches_keeps_its_state(
         heard.set()
 
     async def state(wanted: str) -> None:
-        async with asyncio.timeout(WAIT):
+        async with timeout(WAIT):
             while kernel.execution_state != wanted:
                 heard.clear()
                 await heard.wait()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 
+from tests.compat import timeout
 from tests.server.conftest import TOKEN
 from tests.server.serve_process import WAIT, serve, serve_processes
 from tests.server.ws_fixtures import parent_id, ws_client
@@ -79,7 +80,7 @@ def test_a_flood_to_a_slow_client_stays_bounded_and_memory_comes_back(
             msg_id = await client.send("shell", "execute_request", {"code": FLOOD})
             done: dict[str, object] = {}
             notices = 0
-            async with asyncio.timeout(WAIT * 4):
+            async with timeout(WAIT * 4):
                 while not {"reply", "idle"} <= done.keys():
                     msg = await client.recv()
                     client.received.clear()

@@ -33,6 +33,7 @@ from kernelhub.server.channels.endpoint import ChannelsAttachment
 from kernelhub.server.channels.frames import V1_SUBPROTOCOL
 from kernelhub.server.config import ServerConfig
 from kernelhub.server.kernels.hub import KernelHub
+from tests.compat import timeout
 
 TOKEN = "ws-test-token"
 WAIT = 30.0  # every wait on a kernel is bounded by this
@@ -287,7 +288,7 @@ async def trigger_and_wait(kernel: Any, trigger: Path, marker: str) -> None:
     async with kernel.manager.client() as direct, direct.iopub() as messages:
         # The busy kernel still answers on control, and publishes that request's status:
         # seeing it proves our SUB socket is connected (retried, as a SUB joins late).
-        async with asyncio.timeout(WAIT):
+        async with timeout(WAIT):
             while True:
                 reply = await direct.request("control", "kernel_info_request", {}, timeout=WAIT)
 
@@ -295,13 +296,13 @@ async def trigger_and_wait(kernel: Any, trigger: Path, marker: str) -> None:
                     return m.parent_msg_id == mine
 
                 try:
-                    async with asyncio.timeout(1):
+                    async with timeout(1):
                         await next_matching(messages, answers)
                     break
                 except TimeoutError:
                     continue
         await asyncio.to_thread(trigger.touch)
-        async with asyncio.timeout(WAIT):
+        async with timeout(WAIT):
             await next_matching(
                 messages,
                 lambda m: m.msg_type == "stream" and marker in str(m.content.get("text")),

@@ -256,3 +256,26 @@ def test_a_nul_character_in_a_resource_name_is_refused_like_any_bad_name() -> No
     for name in ("a\x00b", "logo-64x64.png\x00"):
         with pytest.raises(SpecError, match="expected a file name"):
             SpecRegistry().read_resource("python3", name)
+
+
+@pytest.mark.parametrize(
+    ("dist_info", "metadata"),
+    [
+        ("ipykernel-6.29.5.dist-info", {"debugger": True}),
+        ("ipykernel-7.2.0.dist-info", {"debugger": True}),
+        ("ipykernel-7.3.0.dist-info", {"debugger": True, "supported_encryption": "curve"}),
+        ("ipykernel-7.4.0.dist-info", {"debugger": True, "supported_encryption": ["curve"]}),
+        ("ipykernel-8.0.0rc1.dist-info", {"debugger": True, "supported_encryption": ["curve"]}),
+        (None, {"debugger": True, "supported_encryption": ["curve"]}),
+    ],
+)
+def test_native_metadata_follows_the_ipykernel_version(
+    tmp_path: Path, dist_info: str | None, metadata: dict[str, object]
+) -> None:
+    from kernelhub.specs import native
+
+    resources = tmp_path / "site-packages" / "ipykernel" / "resources"
+    resources.mkdir(parents=True)
+    if dist_info is not None:
+        (tmp_path / "site-packages" / dist_info).mkdir()
+    assert native._metadata(native._version(str(resources))) == metadata
