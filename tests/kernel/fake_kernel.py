@@ -42,11 +42,18 @@ class FakeKernel:
     requests: list[Message] = field(default_factory=list)
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
-    async def wait_request(self, msg_type: str) -> Message:
-        """The first request of ``msg_type`` received (waiting for it if need be)."""
+    async def wait_request(
+        self, msg_type: str, where: Callable[[Message], bool] = lambda m: True
+    ) -> Message:
+        """The first request of ``msg_type`` received for which ``where`` holds (waiting for it
+        if need be): a request an earlier client sent counts too, so tell yours apart."""
+
+        def wanted(m: Message) -> bool:
+            return m.msg_type == msg_type and where(m)
+
         async with self.arrived:
-            await self.arrived.wait_for(lambda: any(m.msg_type == msg_type for m in self.requests))
-        return next(m for m in self.requests if m.msg_type == msg_type)
+            await self.arrived.wait_for(lambda: any(wanted(m) for m in self.requests))
+        return next(m for m in self.requests if wanted(m))
 
     def frames(self, msg: Message, content: Any, idents: Sequence[bytes] = ()) -> list[bytes]:
         """``msg``'s frames, signed; ``content`` not a dict (garbage) replaces its content."""

@@ -169,8 +169,11 @@ async def test_death_wakes_waiters() -> None:
 
         async with AsyncKernelClient(kernel.info) as client:
             await client.wait_for_ready(timeout=10)
-            task = asyncio.create_task(client.execute("hang", timeout=30))
-            await asyncio.wait_for(kernel.wait_request("execute_request"), 10)
+            task = asyncio.create_task(client.execute("hang again", timeout=30))
+            # Not the first client's execute_request, which may have reached the kernel: with
+            # that one, notify_died could run before this execution waits (seen on 3.13).
+            again = kernel.wait_request("execute_request", lambda m: m.content["code"] != "hang")
+            await asyncio.wait_for(again, 10)
             client.notify_died("exited with code 3", 3)
             with pytest.raises(KernelDiedError, match="exited with code 3") as caught:
                 await task
